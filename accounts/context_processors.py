@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+
+def team(request: HttpRequest) -> dict:
+    """Expose the current team and membership to every template."""
+    current = getattr(request, "team", None)
+    return {
+        "current_team": current,
+        "current_membership": getattr(request, "membership", None),
+        "user_memberships": getattr(request, "memberships", []),
+        "demo_mode": bool(current and current.demo_mode),
+    }

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role, User
+
+EXPIRY_CHOICES = [(1, _("1 day")), (7, _("7 days")), (30, _("30 days"))]
+
+
+class TeamNameForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=100)
+
+
+class ApiSettingsForm(forms.Form):
+    api_key = forms.CharField(
+        label=_("Zcheap API key"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Leave empty to keep the current key. The key is stored encrypted."),
+    )
+    clear_api_key = forms.BooleanField(
+        label=_("Remove the key (switch to demo mode)"), required=False
+    )
+    base_url = forms.CharField(
+        label=_("Base URL"),
+        required=False,
+        max_length=200,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["base_url"].help_text = _("Leave empty for the default (%(url)s).") % {
+            "url": settings.ZCHEAP_BASE_URL
+        }
+
+    def clean_api_key(self) -> str:
+        key = self.cleaned_data["api_key"].strip()
+        if key and (any(c.isspace() for c in key) or len(key) < 8):
+            raise forms.ValidationError(_("This does not look like an API key."))
+        return key
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"].strip().rstrip("/")
+        if url:
+            URLValidator(schemes=["http", "https"])(url)
+        return url
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+    email = forms.EmailField(label=_("E-mail (optional, for your records)"), required=False)
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Expires after"), choices=EXPIRY_CHOICES, coerce=int, initial=7
+    )
+
+    def __init__(self, *args, can_invite_owner: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_invite_owner:
+            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class SetPasswordMixin(forms.Form):
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label=_("Password (again)"), widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class AcceptInvitationForm(SetPasswordMixin):
+    email = forms.EmailField(label=_("E-mail"))
+    display_name = forms.CharField(label=_("Your name"), max_length=80, required=False)
+
+    field_order = ["email", "display_name", "password1", "password2"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("An account with this e-mail exists already: log in first, then open the link.")
+            )
+        return email
+
+
+class CreateMemberForm(AcceptInvitationForm):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+    field_order = ["email", "display_name", "role", "password1", "password2"]
+
+    def __init__(self, *args, can_invite_owner: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_invite_owner:
+            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+
+    def clean_email(self) -> str:
+        # An existing person is simply added to the team; only new people need a password.
+        return self.cleaned_data["email"].lower()
+
+    def clean(self):
+        email = self.cleaned_data.get("email")
+        if email and User.objects.filter(email__iexact=email).exists():
+            for name in ("password1", "password2"):
+                self.errors.pop(name, None)
+            return self.cleaned_data
+        return super().clean()
+
+
+class NewTeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=100)

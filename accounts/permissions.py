@@ -1,0 +1,37 @@
+"""Team access helpers: every team view goes through `team_view`.
+
+Outsiders never reach another team's objects because every query filters by `request.team`
+(they get 404); a member whose role is too low for an action gets 403.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from .models import Role
+
+
+def team_view(min_role: str = Role.VIEWER):
+    """Require a current team, and at least MIN_ROLE in it."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.team is None:
+                return render(request, "accounts/no_team.html", status=403)
+            if not request.membership.has_role(min_role):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def require_role(request, min_role: str) -> None:
+    """Raise 403 unless the current member has at least MIN_ROLE (for actions inside a view)."""
+    if request.membership is None or not request.membership.has_role(min_role):
+        raise PermissionDenied

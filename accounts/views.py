@@ -1,0 +1,293 @@
+"""Team pages: switch team, settings (API key, members, invitations), invitation links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from .forms import (
+    AcceptInvitationForm,
+    ApiSettingsForm,
+    CreateMemberForm,
+    InvitationForm,
+    NewTeamForm,
+    RoleForm,
+    TeamNameForm,
+)
+from .middleware import SESSION_TEAM_KEY
+from .models import Invitation, Membership, Role, Team, User
+from .permissions import team_view
+
+
+@require_POST
+def switch_team(request: HttpRequest) -> HttpResponse:
+    """Make another of my teams the current one; someone else's team is a 404."""
+    membership = get_object_or_404(
+        Membership, user=request.user, team_id=request.POST.get("team_id") or 0
+    )
+    request.session[SESSION_TEAM_KEY] = membership.team_id
+    messages.success(request, _("Now working in %(team)s.") % {"team": membership.team.name})
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = reverse("home")
+    return redirect(next_url)
+
+
+def _settings_context(request: HttpRequest, **forms) -> dict:
+    team = request.team
+    can_owner = request.membership.role == Role.OWNER
+    context = {
+        "team": team,
+        "members": team.memberships.select_related("user").order_by("user__email"),
+        "invitations": team.invitations.select_related("created_by")[:50],
+        "can_manage": request.membership.can_manage,
+        "role_choices": Role.choices,
+        "name_form": TeamNameForm(initial={"name": team.name}),
+        "api_form": ApiSettingsForm(initial={"base_url": team.base_url}),
+        "invite_form": InvitationForm(can_invite_owner=can_owner),
+        "member_form": CreateMemberForm(can_invite_owner=can_owner),
+    }
+    context.update(forms)
+    return context
+
+
+@require_safe
+@team_view()
+def team_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/team_settings.html", _settings_context(request))
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def rename_team(request: HttpRequest) -> HttpResponse:
+    form = TeamNameForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/team_settings.html",
+            _settings_context(request, name_form=form),
+            status=400,
+        )
+    request.team.name = form.cleaned_data["name"]
+    request.team.save(update_fields=["name"])
+    messages.success(request, _("Team renamed."))
+    return redirect("accounts:team_settings")
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def update_api_settings(request: HttpRequest) -> HttpResponse:
+    form = ApiSettingsForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/team_settings.html",
+            _settings_context(request, api_form=form),
+            status=400,
+        )
+    team = request.team
+    fields = ["base_url"]
+    team.base_url = form.cleaned_data["base_url"]
+    if form.cleaned_data["clear_api_key"]:
+        team.set_api_key("")
+        fields.append("api_key_encrypted")
+        messages.info(request, _("API key removed: the team now runs in demo mode."))
+    elif form.cleaned_data["api_key"]:
+        team.set_api_key(form.cleaned_data["api_key"])
+        fields.append("api_key_encrypted")
+        messages.success(
+            request, _("API key saved (%(masked)s).") % {"masked": team.api_key_masked}
+        )
+    team.save(update_fields=fields)
+    messages.success(request, _("Connection settings saved."))
+    return redirect("accounts:team_settings")
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def test_connection(request: HttpRequest) -> HttpResponse:
+    """Call the asset-quota endpoint with the team's settings and show what came back."""
+    from gallery.zcheap_team import check_connection
+
+    result = check_connection(request.team)
+    return render(request, "accounts/_connection_result.html", {"result": result})
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def create_invitation(request: HttpRequest) -> HttpResponse:
+    can_owner = request.membership.role == Role.OWNER
+    form = InvitationForm(request.POST, can_invite_owner=can_owner)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/team_settings.html",
+            _settings_context(request, invite_form=form),
+            status=400,
+        )
+    invitation = Invitation.objects.create(
+        team=request.team,
+        role=form.cleaned_data["role"],
+        email=form.cleaned_data["email"],
+        created_by=request.user,
+        expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
+    )
+    link = request.build_absolute_uri(
+        reverse("accounts:accept_invitation", args=[invitation.token])
+    )
+    messages.success(request, _("Invitation created. Send this link: %(link)s") % {"link": link})
+    return redirect("accounts:team_settings")
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id, team=request.team)
+    Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    messages.success(request, _("Invitation revoked."))
+    return redirect("accounts:team_settings")
+
+
+def _owners_left_after(team: Team, excluding: Membership) -> int:
+    return team.memberships.filter(role=Role.OWNER).exclude(pk=excluding.pk).count()
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(Membership, pk=membership_id, team=request.team)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+        return redirect("accounts:team_settings")
+    role = form.cleaned_data["role"]
+    is_owner = request.membership.role == Role.OWNER
+    if (role == Role.OWNER or membership.role == Role.OWNER) and not is_owner:
+        messages.error(request, _("Only an owner can grant or take away the owner role."))
+    elif (
+        membership.role == Role.OWNER
+        and role != Role.OWNER
+        and not _owners_left_after(request.team, membership)
+    ):
+        messages.error(request, _("A team needs at least one owner."))
+    else:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        messages.success(
+            request,
+            _("%(who)s is now %(role)s.")
+            % {"who": membership.user, "role": membership.get_role_display()},
+        )
+    return redirect("accounts:team_settings")
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(Membership, pk=membership_id, team=request.team)
+    if membership.role == Role.OWNER and request.membership.role != Role.OWNER:
+        messages.error(request, _("Only an owner can remove an owner."))
+    elif membership.role == Role.OWNER and not _owners_left_after(request.team, membership):
+        messages.error(request, _("A team needs at least one owner."))
+    else:
+        membership.delete()
+        messages.success(
+            request, _("%(who)s was removed from the team.") % {"who": membership.user}
+        )
+    return redirect("accounts:team_settings")
+
+
+@require_POST
+@team_view(Role.ADMIN)
+def create_member(request: HttpRequest) -> HttpResponse:
+    """An admin adds a person directly: an existing account joins, a new one is created."""
+    can_owner = request.membership.role == Role.OWNER
+    form = CreateMemberForm(request.POST, can_invite_owner=can_owner)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/team_settings.html",
+            _settings_context(request, member_form=form),
+            status=400,
+        )
+    data = form.cleaned_data
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=data["email"]).first()
+        if user is None:
+            user = User.objects.create_user(
+                data["email"], data["password1"], display_name=data["display_name"]
+            )
+        _membership, created = Membership.objects.get_or_create(
+            team=request.team, user=user, defaults={"role": data["role"]}
+        )
+    if created:
+        messages.success(request, _("%(who)s was added to the team.") % {"who": user})
+    else:
+        messages.info(request, _("%(who)s is already in the team.") % {"who": user})
+    return redirect("accounts:team_settings")
+
+
+@require_POST
+def create_team(request: HttpRequest) -> HttpResponse:
+    """Anyone logged in may start a new team (in demo mode until a key is set)."""
+    form = NewTeamForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the new team a name."))
+        return redirect(request.POST.get("next") or "home")
+    team = Team.objects.create(name=form.cleaned_data["name"])
+    Membership.objects.create(team=team, user=request.user, role=Role.OWNER)
+    request.session[SESSION_TEAM_KEY] = team.pk
+    messages.success(request, _("Team %(team)s created.") % {"team": team.name})
+    return redirect("accounts:team_settings")
+
+
+@login_not_required
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Open an invitation link: join as the logged-in user, or create an account first."""
+    invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)
+    if not invitation.is_usable:
+        return render(
+            request,
+            "accounts/invitation.html",
+            {"invitation": invitation, "unusable": True},
+            status=410,
+        )
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            invitation.accept(request.user)
+            request.session[SESSION_TEAM_KEY] = invitation.team_id
+            messages.success(request, _("Welcome to %(team)s!") % {"team": invitation.team.name})
+            return redirect("home")
+        return render(request, "accounts/invitation.html", {"invitation": invitation})
+    form = AcceptInvitationForm(request.POST or None, initial={"email": invitation.email})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = User.objects.create_user(
+                form.cleaned_data["email"],
+                form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+            )
+            invitation.accept(user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session[SESSION_TEAM_KEY] = invitation.team_id
+        messages.success(request, _("Welcome to %(team)s!") % {"team": invitation.team.name})
+        return redirect("home")
+    return render(
+        request,
+        "accounts/invitation.html",
+        {"invitation": invitation, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

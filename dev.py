@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Set up and run Zcheap Studio, or its tests, on a fresh machine with only Python >= 3.11.
+
+    python3 dev.py            set up, then run the app (web + worker, SQLite, demo mode)
+    python3 dev.py test       set up, then run every test (browser tests included)
+    python3 dev.py setup      only create/refresh the virtualenv
+
+Both stop cleanly with one Ctrl-C. Extra arguments after `test` go to pytest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".installed"
+DATA = Path(os.environ.get("ZCHEAP_DATA_DIR", ROOT / "data"))
+CHROMIUM = "/usr/bin/chromium"
+
+
+def say(message: str) -> None:
+    print(f"\033[1;35m==>\033[0m {message}", flush=True)
+
+
+def setup() -> None:
+    """Create .venv and install the project when pyproject.toml changed since last time."""
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py runs on the system Python)
+        sys.exit("Zcheap Studio needs Python 3.11 or newer.")
+    if not PY.exists():
+        say("creating virtualenv in .venv")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    say("installing dependencies (first run takes a minute)")
+    pip = [str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", ".[dev]"], check=True, cwd=ROOT)
+    STAMP.write_text(wanted)
+
+
+def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(PY), "manage.py", *args], cwd=ROOT, check=True, **kwargs)
+
+
+def demo_password() -> str:
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / "demo-password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(9))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def run(port: int) -> int:
+    setup()
+    say("applying database migrations")
+    manage("migrate", "--no-input", "-v", "0")
+    email, password = "demo@example.com", demo_password()
+    manage(
+        "createteam",
+        "Demo team",
+        "--owner",
+        email,
+        "--password",
+        password,
+        stdout=subprocess.DEVNULL,
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = [
+        subprocess.Popen(
+            [str(PY), "manage.py", "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env
+        ),
+        subprocess.Popen(
+            [str(PY), "manage.py", "db_worker", "--interval", "0.5"], cwd=ROOT, env=env
+        ),
+    ]
+    time.sleep(1.5)
+    bar = "-" * 60
+    print(
+        f"\n{bar}\n  Zcheap Studio is running (demo mode, built-in simulator)\n"
+        f"  open      http://127.0.0.1:{port}/\n  e-mail    {email}\n  password  {password}\n"
+        f"  stop      Ctrl-C\n{bar}\n",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        say("a process exited; stopping the others")
+    except KeyboardInterrupt:
+        say("stopping")
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    return 0
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive the system Chromium; install Debian's package when allowed."""
+    if Path(CHROMIUM).exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Chromium from Debian (apt-get install chromium)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
+    if not Path(CHROMIUM).exists():
+        say("Chromium not found: browser tests will be skipped (they fail when CI=true)")
+
+
+def test(args: list[str]) -> int:
+    setup()
+    ensure_chromium()
+    cmd = [
+        str(PY),
+        "-m",
+        "pytest",
+        "-n",
+        os.environ.get("TEST_WORKERS", "2"),
+        "--dist",
+        "loadgroup",
+        *args,
+    ]
+    say("running tests: " + " ".join(cmd[2:]))
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "run"
+    if command == "run":
+        return run(int(os.environ.get("PORT", "8000")))
+    if command == "test":
+        return test(argv[1:])
+    if command == "setup":
+        setup()
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,285 @@
+"""Generations (one upstream task each), their results (gallery items), boards and favourites.
+
+State rules live here (fat models): transitions are conditional UPDATEs that check exactly one
+row changed, so a worker task delivered twice does no harm.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+
+
+class Kind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    MIDJOURNEY = "mj", _("Midjourney")
+    VIDEO = "video", _("Video")
+
+
+class State(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SUBMITTING = "submitting", _("Submitting")
+    SUBMITTED = "submitted", _("Submitted")
+    RUNNING = "running", _("Running")
+    DOWNLOADING = "downloading", _("Downloading")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    TIMED_OUT = "timed_out", _("Timed out")
+    CANCELLED = "cancelled", _("Cancelled")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+
+
+TERMINAL_STATES = frozenset(
+    {State.DONE, State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW}
+)
+ACTIVE_STATES = frozenset(set(State) - TERMINAL_STATES)
+
+
+class GenerationQuerySet(models.QuerySet["Generation"]):
+    def for_team(self, team: Team) -> GenerationQuerySet:
+        return self.filter(team=team)
+
+    def active(self) -> GenerationQuerySet:
+        return self.filter(state__in=ACTIVE_STATES)
+
+
+class Generation(models.Model):
+    """One request to Zcheap: an image, an MJ imagine/blend/action, or a video."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="generations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="generations"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # For MJ: imagine, blend, upscale, variation, low_variation, high_variation, reroll, zoom,
+    # custom_zoom, pan, inpaint, remix. For image and video: "generate".
+    action = models.CharField(_("action"), max_length=20, default="generate")
+    model = models.CharField(_("model"), max_length=60, blank=True)
+    prompt = models.TextField(_("prompt"), blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # MJ actions: the MJ generation acted on, and which of its images (1-4).
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    parent_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Gallery items used as inputs (references, first frame, blend sources): lineage edges.
+    source_items = models.ManyToManyField("MediaItem", blank=True, related_name="used_by")
+
+    state = models.CharField(
+        _("state"), max_length=15, choices=State.choices, default=State.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    remote_id = models.CharField(max_length=100, blank=True, db_index=True)
+    remote_status = models.CharField(max_length=30, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_message = models.TextField(blank=True)  # for people, translated when written
+    upstream_error = models.TextField(blank=True)  # raw upstream text, behind a disclosure
+    usage = models.JSONField(default=dict, blank=True)
+    result_urls = models.JSONField(default=list, blank=True)
+
+    # Worker bookkeeping: our own lease, attempts, schedule and deadlines (the queue backend
+    # neither retries nor recovers tasks from a killed worker).
+    attempts = models.PositiveIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    late_until = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="gen_team_created"),
+            models.Index(fields=["team", "user", "-created_at"], name="gen_team_user_created"),
+            models.Index(fields=["state", "next_poll_at"], name="gen_state_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def transition(self, from_states, to_state: str, **fields) -> bool:
+        """Move to TO_STATE only if the row is still in one of FROM_STATES; True if it moved.
+
+        This is a single conditional UPDATE, so two workers racing on the same row cannot both
+        win, and a duplicate delivery of the same step finds nothing to do.
+        """
+        if isinstance(from_states, str):
+            from_states = [from_states]
+        fields.setdefault("updated_at", timezone.now())
+        if to_state in TERMINAL_STATES:
+            fields.setdefault("finished_at", timezone.now())
+        changed = Generation.objects.filter(pk=self.pk, state__in=list(from_states)).update(
+            state=to_state, **fields
+        )
+        if changed == 1:
+            self.state = to_state
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return changed == 1
+
+
+def media_upload_to(instance: MediaItem, filename: str) -> str:
+    return f"teams/{instance.team_id}/media/{uuid.uuid4().hex}/{filename}"
+
+
+def thumb_upload_to(instance: MediaItem, filename: str) -> str:
+    return f"teams/{instance.team_id}/thumbs/{uuid.uuid4().hex}/{filename}"
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    VIDEO = "video", _("Video")
+
+
+class MediaItemQuerySet(models.QuerySet["MediaItem"]):
+    def for_team(self, team: Team) -> MediaItemQuerySet:
+        return self.filter(team=team)
+
+    def visible(self) -> MediaItemQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class MediaItem(models.Model):
+    """One result file in our storage: a gallery item (an MJ grid gives four)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="media_items")
+    generation = models.ForeignKey(
+        Generation, on_delete=models.CASCADE, related_name="items", null=True, blank=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Denormalised from the generation so gallery filters need no join.
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    model = models.CharField(max_length=60, blank=True)
+    prompt = models.TextField(blank=True)
+    media_kind = models.CharField(max_length=10, choices=MediaKind.choices)
+    index = models.PositiveSmallIntegerField(default=0)  # position in the result (MJ 0-3)
+    source_url = models.TextField(blank=True)
+    file = models.FileField(upload_to=media_upload_to, max_length=300)
+    thumbnail = models.FileField(upload_to=thumb_upload_to, max_length=300, blank=True)
+    thumbnail_small = models.FileField(upload_to=thumb_upload_to, max_length=300, blank=True)
+    poster = models.FileField(upload_to=thumb_upload_to, max_length=300, blank=True)
+    content_type = models.CharField(max_length=60, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = MediaItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Ingest is idempotent: one file per (generation, result position), ever.
+            models.UniqueConstraint(fields=["generation", "index"], name="one_item_per_result")
+        ]
+        indexes = [
+            models.Index(fields=["team", "deleted_at", "-created_at"], name="item_team_live"),
+            models.Index(fields=["team", "kind", "-created_at"], name="item_team_kind"),
+            models.Index(fields=["team", "user", "-created_at"], name="item_team_user"),
+            models.Index(fields=["team", "model", "-created_at"], name="item_team_model"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_media_kind_display()} #{self.pk}"
+
+
+def reference_upload_to(instance: ReferenceUpload, filename: str) -> str:
+    return f"teams/{instance.team_id}/uploads/{uuid.uuid4().hex}/{filename}"
+
+
+class ReferenceUpload(models.Model):
+    """A file a user uploaded to send to Zcheap (reference image, frame, asset source)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="uploads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to=reference_upload_to, max_length=300)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=60, blank=True)
+    media_kind = models.CharField(max_length=10, default="image")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name
+
+
+class Board(models.Model):
+    """A named collection of gallery items; private to its creator or shared with the team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="boards")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="boards"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    shared = models.BooleanField(_("shared with the team"), default=False)
+    # A smart board keeps a saved filter set (the gallery's query string) instead of items.
+    query = models.CharField(_("saved search"), max_length=500, blank=True)
+    items = models.ManyToManyField(MediaItem, through="BoardItem", related_name="boards")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_smart(self) -> bool:
+        return bool(self.query)
+
+
+class BoardItem(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE)
+    item = models.ForeignKey(MediaItem, on_delete=models.CASCADE)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board", "item"], name="board_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} in {self.board_id}"
+
+
+class Favourite(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    item = models.ForeignKey(MediaItem, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "item"], name="favourite_once")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} by {self.user_id}"

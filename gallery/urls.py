@@ -1,0 +1,10 @@
+"""Gallery app URLs, one list per area so each can grow on its own."""
+
+from __future__ import annotations
+
+from .urls_browse import urlpatterns as browse_urls
+from .urls_generation import urlpatterns as generation_urls
+
+app_name = "gallery"
+
+urlpatterns = [*generation_urls, *browse_urls]

@@ -1,0 +1,42 @@
+"""Glue between a Team and the Zcheap client: live key and base URL, or the demo simulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+
+@dataclass
+class ConnectionResult:
+    ok: bool
+    demo: bool = False
+    message: str = ""
+    upstream: str = ""
+    quota: object | None = None
+
+
+def check_connection(team) -> ConnectionResult:
+    """Call the asset-quota endpoint with the team's settings; never raises."""
+    from .zcheap.errors import ZcheapError
+
+    try:
+        with client_for_team(team) as client:
+            quota = client.asset_quota()
+    except ZcheapError as error:
+        return ConnectionResult(
+            ok=False, message=str(error.user_message), upstream=error.upstream_message or ""
+        )
+    except Exception as error:  # a misconfigured URL must show a message, not a 500
+        return ConnectionResult(ok=False, message=_("Unexpected error: %s") % type(error).__name__)
+    return ConnectionResult(ok=True, demo=team.demo_mode, quota=quota)
+
+
+def client_for_team(team):
+    """A ZcheapClient for TEAM: its own key and base URL, or the in-process simulator."""
+    from . import simulator_runtime
+    from .zcheap.client import ZcheapClient
+
+    if team.demo_mode:
+        return simulator_runtime.demo_client()
+    return ZcheapClient(base_url=team.effective_base_url, api_key=team.api_key)

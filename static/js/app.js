@@ -1,0 +1,59 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // Selects marked data-autosubmit-field submit their form on change (team, language, role).
+  document.addEventListener("change", function (event) {
+    var field = event.target.closest("[data-autosubmit-field]");
+    if (field && field.form) field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
+  });
+
+  // Forms marked data-confirm ask first (delete, remove member, ...).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+
+  // Flash messages can be dismissed.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) button.parentElement.remove();
+    var toggle = event.target.closest("[data-nav-toggle]");
+    if (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = toggle.getAttribute("aria-expanded") === "true";
+      toggle.setAttribute("aria-expanded", String(!open));
+      if (nav) nav.classList.toggle("open", !open);
+    }
+    var copy = event.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      navigator.clipboard.writeText(copy.getAttribute("data-copy"));
+      copy.classList.add("copied");
+      setTimeout(function () { copy.classList.remove("copied"); }, 1200);
+    }
+  });
+
+  // htmx: show server error pages as a message instead of silently doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var div = document.createElement("div");
+    div.className = "message message-error";
+    div.setAttribute("role", "alert");
+    var status = event.detail.xhr ? event.detail.xhr.status : "";
+    div.textContent = (document.body.dataset.errorText || "Something went wrong") + (status ? " (" + status + ")" : "");
+    box.appendChild(div);
+  });
+
+  onReady(function () {
+    document.querySelectorAll(".copy-field").forEach(function (input) {
+      input.addEventListener("focus", function () { input.select(); });
+    });
+  });
+})();

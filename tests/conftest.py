@@ -1,0 +1,103 @@
+"""Shared fixtures: personas (healthchecks-style) and test-wide settings.
+
+Team A: owner Alice, member Bob, viewer Vera. Team B: owner Olga (the outsider for team A).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import Membership, Role, Team, User
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path_factory):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_user(email: str, name: str = "") -> User:
+    return User.objects.create_user(email, PASSWORD, display_name=name)
+
+
+@pytest.fixture
+def team_a(db) -> Team:
+    return Team.objects.create(name="Team Aurora")
+
+
+@pytest.fixture
+def team_b(db) -> Team:
+    return Team.objects.create(name="Team Borealis")
+
+
+@pytest.fixture
+def owner_a(team_a) -> User:
+    user = make_user("alice@example.com", "Alice")
+    Membership.objects.create(team=team_a, user=user, role=Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def member_a(team_a) -> User:
+    user = make_user("bob@example.com", "Bob")
+    Membership.objects.create(team=team_a, user=user, role=Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def viewer_a(team_a) -> User:
+    user = make_user("vera@example.com", "Vera")
+    Membership.objects.create(team=team_a, user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def owner_b(team_b) -> User:
+    user = make_user("olga@example.com", "Olga")
+    Membership.objects.create(team=team_b, user=user, role=Role.OWNER)
+    return user
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice(owner_a) -> Client:
+    return client_for(owner_a)
+
+
+@pytest.fixture
+def bob(member_a) -> Client:
+    return client_for(member_a)
+
+
+@pytest.fixture
+def vera(viewer_a) -> Client:
+    return client_for(viewer_a)
+
+
+@pytest.fixture
+def olga(owner_b) -> Client:
+    return client_for(owner_b)
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last-ish on their own xdist group to share one Chromium."""
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("browser"))
