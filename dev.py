@@ -78,6 +78,8 @@ def run(port: int) -> int:
         stdout=subprocess.DEVNULL,
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The simulator fetches reference images from our signed links on this server.
+    env.setdefault("ZCHEAP_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     procs = [
         subprocess.Popen(
             [str(PY), "manage.py", "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env

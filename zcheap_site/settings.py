@@ -275,6 +275,9 @@ ZCHEAP_SIMULATOR_DB = Path(env("ZCHEAP_SIMULATOR_DB", str(DATA_DIR / "simulator"
 ZCHEAP_DEMO_SPEED = env("ZCHEAP_DEMO_SPEED", "demo")  # demo (a few seconds) or fast
 # Keys are encrypted at rest with this key (any string; a Fernet key is derived from it).
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", SECRET_KEY)
+# Signed public links to our files (reference images, asset sources) live this long.
+PUBLIC_LINK_TTL_SECONDS = envint("PUBLIC_LINK_TTL_SECONDS", 6 * 3600)
+PUBLIC_LINK_TTL_MAX_SECONDS = 7 * 24 * 3600
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

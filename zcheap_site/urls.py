@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from gallery import public_links
 from gallery import views as gallery_views
 
 
@@ -17,6 +18,7 @@ def healthz(request):
 urlpatterns = [
     path("", gallery_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("p/<str:token>/", public_links.public_media, name="public_media"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
