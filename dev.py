@@ -10,6 +10,7 @@ Both stop cleanly with one Ctrl-C. Extra arguments after `test` go to pytest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -80,14 +81,14 @@ def run(port: int) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # The simulator fetches reference images from our signed links on this server.
     env.setdefault("ZCHEAP_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    # Each child gets its own process group, so stopping reaches runserver's autoreloader
+    # child too, and a Ctrl-C is handled once, here, instead of racing in every process.
+    commands = [["runserver", f"127.0.0.1:{port}"], ["db_worker", "--interval", "0.5"]]
     procs = [
-        subprocess.Popen(
-            [str(PY), "manage.py", "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env
-        ),
-        subprocess.Popen(
-            [str(PY), "manage.py", "db_worker", "--interval", "0.5"], cwd=ROOT, env=env
-        ),
+        subprocess.Popen([str(PY), "manage.py", *cmd], cwd=ROOT, env=env, start_new_session=True)
+        for cmd in commands
     ]
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     time.sleep(1.5)
     bar = "-" * 60
     print(
@@ -102,15 +103,25 @@ def run(port: int) -> int:
         say("a process exited; stopping the others")
     except KeyboardInterrupt:
         say("stopping")
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-    for p in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    stop(procs)
     return 0
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    """Terminate each child's whole process group; kill what is still there after 10 s."""
+    for p in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for p in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
 
 
 def ensure_chromium() -> None:
