@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -7,6 +8,7 @@ def team(request: HttpRequest) -> dict:
     """Expose the current team and membership to every template."""
     current = getattr(request, "team", None)
     return {
+        "signup_open": settings.ACCOUNT_ALLOW_SIGNUP,
         "current_team": current,
         "current_membership": getattr(request, "membership", None),
         "user_memberships": getattr(request, "memberships", []),

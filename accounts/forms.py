@@ -109,6 +109,9 @@ class CreateMemberForm(AcceptInvitationForm):
 
     def __init__(self, *args, can_invite_owner: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["display_name"].label = _("Name")
+        self.fields["password1"].required = False
+        self.fields["password2"].required = False
         if not can_invite_owner:
             self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
 
@@ -119,8 +122,9 @@ class CreateMemberForm(AcceptInvitationForm):
     def clean(self):
         email = self.cleaned_data.get("email")
         if email and User.objects.filter(email__iexact=email).exists():
-            for name in ("password1", "password2"):
-                self.errors.pop(name, None)
+            return self.cleaned_data  # an existing person keeps their password
+        if not self.cleaned_data.get("password1"):
+            self.add_error("password1", _("A new account needs a password."))
             return self.cleaned_data
         return super().clean()
 

@@ -92,3 +92,9 @@ def test_it_requires_csrf_on_htmx_posts(owner_a):
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page.content.decode()).group(1)
     ok = client.post("/team/rename/", {"name": "Renamed"}, HTTP_X_CSRFTOKEN=token, **HTMX)
     assert ok.status_code == 302
+
+
+def test_it_tells_newcomers_to_ask_for_an_invitation_instead_of_signing_up():
+    page = Client().get("/accounts/login/").content.decode()
+    assert "/accounts/signup/" not in page
+    assert "invitation link" in page
