@@ -1,0 +1,63 @@
+"""Both catalogues ship complete and compiled, and pages really render in Chinese."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.test import Client
+
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+FIX = (
+    "run scripts/i18n.sh (makemessages), translate the entries, then run it again (compilemessages)"
+)
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+
+
+def _catalogue(lang: str) -> polib.POFile:
+    return polib.pofile(str(LOCALE / lang / "LC_MESSAGES" / "django.po"))
+
+
+def test_it_translates_every_string_into_chinese():
+    po = _catalogue("zh_Hans")
+    untranslated = [e.msgid for e in po.untranslated_entries()]
+    fuzzy = [e.msgid for e in po.fuzzy_entries()]
+    assert not untranslated, f"untranslated zh-Hans strings ({FIX}): {untranslated}"
+    assert not fuzzy, f"fuzzy zh-Hans strings ({FIX}): {fuzzy}"
+
+
+def test_it_keeps_placeholders_intact_in_translations():
+    broken = []
+    for entry in _catalogue("zh_Hans").translated_entries():
+        wanted = sorted(PLACEHOLDER.findall(entry.msgid))
+        strings = [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())
+        broken += [entry.msgid for s in strings if sorted(PLACEHOLDER.findall(s)) != wanted]
+    assert not broken, f"placeholders differ between msgid and msgstr: {broken}"
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+def test_it_ships_compiled_catalogues_that_match_the_sources(lang):
+    po = _catalogue(lang)
+    mo_path = LOCALE / lang / "LC_MESSAGES" / "django.mo"
+    assert mo_path.exists(), f"{mo_path} is missing ({FIX})"
+    mo = polib.mofile(str(mo_path))
+    compiled = {
+        (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in mo
+    }
+    stale = [
+        e.msgid
+        for e in po.translated_entries()
+        if compiled.get((e.msgctxt, e.msgid)) != (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+    ]
+    assert not stale, f"{mo_path.name} is out of date ({FIX}): {stale[:10]}"
+
+
+@pytest.mark.django_db
+def test_it_renders_pages_in_chinese_when_asked():
+    page = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "跳到正文" in page
+    assert "登录 Zcheap Studio" in page
+    english = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Skip to content" in english
