@@ -1,0 +1,1 @@
+"""Zcheap API: the typed httpx client (client.py) and the built-in simulator (simulator/)."""

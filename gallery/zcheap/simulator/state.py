@@ -1,0 +1,108 @@
+"""Simulator state in a SQLite file, so the web process and the worker see the same tasks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+  id TEXT PRIMARY KEY, kind TEXT, action TEXT, model TEXT, prompt TEXT, params TEXT,
+  created REAL, parent TEXT, pindex INTEGER, markers TEXT, fetches INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS groups (
+  id TEXT PRIMARY KEY, name TEXT, description TEXT, group_type TEXT, project_name TEXT,
+  model TEXT, created REAL, updated REAL, deleted INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS assets (
+  id TEXT PRIMARY KEY, group_id TEXT, name TEXT, url TEXT, asset_type TEXT, project_name TEXT,
+  created REAL, updated REAL, deleted INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER);
+"""
+
+
+class State:
+    """Thread-safe access: one sqlite3 connection per thread, WAL, a generous busy timeout."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._conn() as conn:
+            conn.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        return self._conn().execute(sql, args)
+
+    def one(self, sql: str, args: tuple = ()) -> dict | None:
+        row = self.execute(sql, args).fetchone()
+        return dict(row) if row else None
+
+    def all(self, sql: str, args: tuple = ()) -> list[dict]:
+        return [dict(r) for r in self.execute(sql, args).fetchall()]
+
+    def bump(self, name: str, by: int = 1) -> None:
+        self.execute(
+            "INSERT INTO counters(name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + ?",
+            (name, by, by),
+        )
+
+    def counters(self) -> dict[str, int]:
+        return {r["name"]: r["n"] for r in self.all("SELECT name, n FROM counters")}
+
+    def add_task(
+        self,
+        task_id: str,
+        kind: str,
+        action: str,
+        model: str,
+        prompt: str,
+        params: dict,
+        parent: str = "",
+        pindex: int = 0,
+        markers: str = "",
+    ) -> dict:
+        self.execute(
+            "INSERT INTO tasks(id, kind, action, model, prompt, params, created, parent, pindex, markers)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                task_id,
+                kind,
+                action,
+                model,
+                prompt,
+                json.dumps(params),
+                time.time(),
+                parent,
+                pindex,
+                markers,
+            ),
+        )
+        return self.task(task_id)
+
+    def task(self, task_id: str) -> dict | None:
+        row = self.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+        if row:
+            row["params"] = json.loads(row["params"] or "{}")
+        return row
+
+    def count_fetch(self, task_id: str) -> int:
+        self.execute("UPDATE tasks SET fetches = fetches + 1 WHERE id = ?", (task_id,))
+        row = self.one("SELECT fetches FROM tasks WHERE id = ?", (task_id,))
+        return row["fetches"] if row else 0
