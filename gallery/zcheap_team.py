@@ -21,7 +21,7 @@ def check_connection(team) -> ConnectionResult:
     from .zcheap.errors import ZcheapError
 
     try:
-        with client_for_team(team) as client:
+        with client_for_team(team, max_retries=0) as client:
             quota = client.asset_quota()
     except ZcheapError as error:
         return ConnectionResult(
@@ -32,11 +32,21 @@ def check_connection(team) -> ConnectionResult:
     return ConnectionResult(ok=True, demo=team.demo_mode, quota=quota)
 
 
-def client_for_team(team):
+def client_for_team(team, **kwargs):
     """A ZcheapClient for TEAM: its own key and base URL, or the in-process simulator."""
     from . import simulator_runtime
     from .zcheap.client import ZcheapClient
 
     if team.demo_mode:
-        return simulator_runtime.demo_client()
-    return ZcheapClient(base_url=team.effective_base_url, api_key=team.api_key)
+        return simulator_runtime.demo_client(**kwargs)
+    return ZcheapClient(base_url=team.effective_base_url, api_key=team.api_key, **kwargs)
+
+
+def async_client_for_team(team, **kwargs):
+    """An AsyncZcheapClient for TEAM (the worker's bounded-concurrency polling)."""
+    from . import simulator_runtime
+    from .zcheap.client import AsyncZcheapClient
+
+    if team.demo_mode:
+        return simulator_runtime.demo_async_client(**kwargs)
+    return AsyncZcheapClient(base_url=team.effective_base_url, api_key=team.api_key, **kwargs)

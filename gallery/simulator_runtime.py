@@ -1,0 +1,48 @@
+"""Demo mode: the in-process simulator that teams without an API key talk to.
+
+The web process and the worker each build their own in-process app; they share its state through
+the SQLite file at settings.ZCHEAP_SIMULATOR_DB, so a task submitted from one is seen by the other.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from .zcheap.client import AsyncZcheapClient, ZcheapClient
+from .zcheap.simulator import (
+    IN_PROCESS_BASE_URL,
+    SimConfig,
+    async_in_process_transport,
+    in_process_transport,
+)
+
+DEMO_KEY = "demo"
+
+
+def demo_config() -> SimConfig:
+    path = settings.ZCHEAP_SIMULATOR_DB
+    if settings.ZCHEAP_DEMO_SPEED == "fast":
+        return SimConfig.fast(state_path=path)
+    return SimConfig.demo(state_path=path)
+
+
+def demo_client(**kwargs) -> ZcheapClient:
+    return ZcheapClient(
+        IN_PROCESS_BASE_URL, DEMO_KEY, transport=in_process_transport(demo_config()), **kwargs
+    )
+
+
+def demo_async_client(**kwargs) -> AsyncZcheapClient:
+    transport = async_in_process_transport(demo_config())
+    return AsyncZcheapClient(IN_PROCESS_BASE_URL, DEMO_KEY, transport=transport, **kwargs)
+
+
+def is_simulator_url(url: str) -> bool:
+    return urlsplit(url).netloc == urlsplit(IN_PROCESS_BASE_URL).netloc
+
+
+def download_transport(url: str):
+    """The transport to fetch URL with: the in-process simulator for its own media, else None."""
+    return in_process_transport(demo_config()) if is_simulator_url(url) else None
