@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gallery.zcheap.client import ZcheapClient
+from gallery.zcheap.simulator import SimConfig, running_simulator
+
+
+@pytest.fixture(scope="session")
+def sim_url(tmp_path_factory):
+    config = SimConfig.fast(
+        state_path=tmp_path_factory.mktemp("sim") / "state.db", asset_quota_max=5
+    )
+    with running_simulator(config) as url:
+        yield url
+
+
+@pytest.fixture
+def client(sim_url):
+    with ZcheapClient(sim_url, "sk-test-key-0001", max_retries=1, backoff=0.01) as c:
+        yield c
+
+
+def wait_for(fetch, done, timeout: float = 5.0, step: float = 0.05):
+    """Call FETCH until DONE(result) is true; return the last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fetch()
+        if done(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(step)
