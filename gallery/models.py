@@ -283,3 +283,18 @@ class Favourite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id} by {self.user_id}"
+
+
+class WorkerLoop(models.Model):
+    """Keeps each self-rescheduling worker loop (polling, reconcile) single.
+
+    A loop task carries the token it was enqueued with; a newer token makes it stop, and a loop
+    whose run time is long past (its worker was killed) is restarted by `tasks.ensure_loop`.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32, blank=True)
+    run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.run_at}"

@@ -32,11 +32,19 @@ def check_connection(team) -> ConnectionResult:
     return ConnectionResult(ok=True, demo=team.demo_mode, quota=quota)
 
 
+def _timeout():
+    import httpx
+    from django.conf import settings
+
+    return httpx.Timeout(settings.ZCHEAP_READ_TIMEOUT, connect=settings.ZCHEAP_CONNECT_TIMEOUT)
+
+
 def client_for_team(team, **kwargs):
     """A ZcheapClient for TEAM: its own key and base URL, or the in-process simulator."""
     from . import simulator_runtime
     from .zcheap.client import ZcheapClient
 
+    kwargs.setdefault("timeout", _timeout())
     if team.demo_mode:
         return simulator_runtime.demo_client(**kwargs)
     return ZcheapClient(base_url=team.effective_base_url, api_key=team.api_key, **kwargs)
@@ -47,6 +55,7 @@ def async_client_for_team(team, **kwargs):
     from . import simulator_runtime
     from .zcheap.client import AsyncZcheapClient
 
+    kwargs.setdefault("timeout", _timeout())
     if team.demo_mode:
         return simulator_runtime.demo_async_client(**kwargs)
     return AsyncZcheapClient(base_url=team.effective_base_url, api_key=team.api_key, **kwargs)

@@ -273,6 +273,10 @@ ZCHEAP_BASE_URL = env("ZCHEAP_BASE_URL", "https://zcheap.ai")
 ZCHEAP_PUBLIC_BASE_URL = env("ZCHEAP_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ZCHEAP_SIMULATOR_DB = Path(env("ZCHEAP_SIMULATOR_DB", str(DATA_DIR / "simulator" / "state.db")))
 ZCHEAP_DEMO_SPEED = env("ZCHEAP_DEMO_SPEED", "demo")  # demo (a few seconds) or fast
+# Seconds to wait for Zcheap: to connect, and for a reply (a submit that waits longer is reported
+# as "may or may not have reached Zcheap", never resent).
+ZCHEAP_CONNECT_TIMEOUT = float(env("ZCHEAP_CONNECT_TIMEOUT", "5"))
+ZCHEAP_READ_TIMEOUT = float(env("ZCHEAP_READ_TIMEOUT", "30"))
 # Keys are encrypted at rest with this key (any string; a Fernet key is derived from it).
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", SECRET_KEY)
 # Signed public links to our files (reference images, asset sources) live this long.
@@ -305,6 +309,15 @@ LOGGING = {
 }
 
 # --- Generation worker (create forms, tasks, polling, ingest) -------------------------------
+ZCHEAP_DOWNLOAD_ALLOWED_HOSTS = envlist("ZCHEAP_DOWNLOAD_ALLOWED_HOSTS")
+DOWNLOAD_MAX_IMAGE_BYTES = envint("DOWNLOAD_MAX_IMAGE_BYTES", 50 * 1024 * 1024)
+DOWNLOAD_MAX_VIDEO_BYTES = envint("DOWNLOAD_MAX_VIDEO_BYTES", 500 * 1024 * 1024)
+IMAGE_MAX_PIXELS = envint("IMAGE_MAX_PIXELS", 80_000_000)
+# Seconds until a task still running is shown as timed out (a late result still lands for 24 h).
+GENERATION_DEADLINES = {"image": 600, "mj": 900, "video": 3600}
+GENERATION_LATE_WINDOW = 24 * 3600
+POLL_BATCH_SIZE = envint("POLL_BATCH_SIZE", 200)
+POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 100)
 
 # --- Gallery (browsing, boards, media serving) ----------------------------------------------
 

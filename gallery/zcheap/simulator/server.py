@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import socketserver
 import threading
@@ -35,7 +36,37 @@ class _AsyncWSGITransport(httpx.AsyncBaseTransport):
             response = self._sync.handle_request(sync_request)
             return response.status_code, response.headers, response.read()
 
-        status, headers, content = await asyncio.to_thread(call)
+        timeout = (request.extensions.get("timeout") or {}).get("read")
+        try:
+            status, headers, content = await asyncio.wait_for(asyncio.to_thread(call), timeout)
+        except TimeoutError:
+            raise httpx.ReadTimeout("simulator did not answer in time", request=request) from None
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+
+class _TimeoutWSGITransport(httpx.BaseTransport):
+    """httpx's WSGITransport has no socket, so no timeouts: enforce the read timeout here, so a
+    [sim:hang] in demo mode times out exactly like a real server that stops answering."""
+
+    _pool = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="zcheap-sim")
+
+    def __init__(self, app: SimulatorApp):
+        self._sync = httpx.WSGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = (request.extensions.get("timeout") or {}).get("read")
+        body = request.read()
+        copy = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+
+        def call() -> tuple[int, httpx.Headers, bytes]:
+            response = self._sync.handle_request(copy)
+            return response.status_code, response.headers, response.read()
+
+        future = self._pool.submit(call)
+        try:
+            status, headers, content = future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            raise httpx.ReadTimeout("simulator did not answer in time", request=request) from None
         return httpx.Response(status, headers=headers, content=content, request=request)
 
 
@@ -52,8 +83,8 @@ def app_for(config: SimConfig) -> SimulatorApp:
         return _apps[key]
 
 
-def in_process_transport(config: SimConfig) -> httpx.WSGITransport:
-    return httpx.WSGITransport(app=app_for(config))
+def in_process_transport(config: SimConfig) -> httpx.BaseTransport:
+    return _TimeoutWSGITransport(app_for(config))
 
 
 def async_in_process_transport(config: SimConfig) -> httpx.AsyncBaseTransport:

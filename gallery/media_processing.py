@@ -1,0 +1,108 @@
+"""Turning downloaded bytes into gallery files: validated images, WebP thumbnails, video posters.
+
+Pillow refuses images above settings.IMAGE_MAX_PIXELS (decompression bombs become errors, not
+memory exhaustion) and JPEGs are decoded at reduced size through draft() when only a thumbnail
+is needed.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageOps
+
+THUMB_SIZES = {"thumbnail": 640, "thumbnail_small": 320}
+
+
+class MediaError(Exception):
+    pass
+
+
+@dataclass
+class ImageInfo:
+    width: int
+    height: int
+    thumbs: dict[str, bytes]
+
+
+@dataclass
+class VideoInfo:
+    width: int
+    height: int
+    duration: float | None
+    poster: bytes
+    thumbs: dict[str, bytes]
+
+
+def _open(data: bytes) -> Image.Image:
+    Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            probe.verify()  # structure check; the image must be reopened after verify()
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > settings.IMAGE_MAX_PIXELS:
+                raise MediaError(f"image too large: {image.width}x{image.height}")
+            return image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaError(f"image too large: {exc}") from None
+    except MediaError:
+        raise
+    except Exception as exc:
+        raise MediaError(f"not a readable image: {type(exc).__name__}") from None
+
+
+def webp_thumbs(image: Image.Image) -> dict[str, bytes]:
+    """WebP thumbnails of every size in THUMB_SIZES (long edge), never upscaled."""
+    largest = max(THUMB_SIZES.values())
+    if image.format == "JPEG":
+        image.draft("RGB", (largest, largest))  # decode at 1/2, 1/4 or 1/8 scale when possible
+    image = ImageOps.exif_transpose(image)
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
+    out = {}
+    for name, edge in sorted(THUMB_SIZES.items(), key=lambda kv: -kv[1]):
+        copy = image.copy()
+        copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        copy.save(buffer, format="WEBP", quality=80, method=4)
+        out[name] = buffer.getvalue()
+        image = copy  # each smaller size starts from the previous one: cheaper
+    return out
+
+
+def process_image(data: bytes) -> ImageInfo:
+    image = _open(data)
+    width, height = image.size
+    return ImageInfo(width=width, height=height, thumbs=webp_thumbs(image))
+
+
+def process_video(data: bytes) -> VideoInfo:
+    """First frame as poster (PyAV), plus size and duration."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            stream = container.streams.video[0]
+            duration = None
+            if container.duration:
+                duration = container.duration / 1_000_000
+            elif stream.duration and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+            frame = next(container.decode(stream))
+            poster_image = frame.to_image()
+    except (av.FFmpegError, StopIteration, IndexError, ValueError) as exc:
+        raise MediaError(f"not a readable video: {type(exc).__name__}") from None
+    buffer = io.BytesIO()
+    poster_image.save(buffer, format="WEBP", quality=80)
+    return VideoInfo(
+        width=poster_image.width,
+        height=poster_image.height,
+        duration=round(duration, 2) if duration else None,
+        poster=buffer.getvalue(),
+        thumbs=webp_thumbs(poster_image),
+    )

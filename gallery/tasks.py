@@ -1,0 +1,104 @@
+"""Background tasks (Django Tasks API). Thin: each calls a step function in worker.py.
+
+django-tasks-db neither retries a task nor recovers one from a killed worker, so generations carry
+their own lease and schedule, and two self-rescheduling loops (poll, reconcile) keep things
+moving. Each loop is kept single by a token in WorkerLoop; `ensure_loops()` restarts a loop
+whose worker died.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from . import worker
+from .models import Generation, WorkerLoop
+
+STALE_AFTER = timedelta(seconds=60)
+RECONCILE_EVERY = timedelta(seconds=30)
+
+
+def start_generation(generation: Generation) -> None:
+    """Send GENERATION to Zcheap in the background, once the creating transaction commits."""
+    transaction.on_commit(lambda: run_generation.enqueue(generation.pk))
+
+
+@task()
+def run_generation(generation_id: int) -> str:
+    outcome = worker.submit_one(generation_id)
+    if outcome == "retry":
+        generation = Generation.objects.get(pk=generation_id)
+        run_generation.using(run_after=generation.next_poll_at).enqueue(generation_id)
+    ensure_loops()
+    return outcome
+
+
+@task()
+def ingest_generation(generation_id: int) -> bool:
+    return worker.ingest_one(generation_id)
+
+
+@task()
+def poll_loop(token: str) -> int:
+    if not _claim_turn("poll", token):
+        return 0
+    polled = worker.poll_for(seconds=20)
+    for generation_id in worker.ready_for_ingest():
+        ingest_generation.enqueue(generation_id)
+    when = worker.next_poll_time()
+    if when is not None:
+        _reschedule("poll", token, poll_loop, when)
+    return polled
+
+
+@task()
+def reconcile_loop(token: str) -> dict:
+    if not _claim_turn("reconcile", token):
+        return {}
+    report = worker.reconcile()
+    for generation_id in report.get("resubmit", []):
+        run_generation.enqueue(generation_id)
+    for generation_id in report.get("reingest", []):
+        ingest_generation.enqueue(generation_id)
+    _reschedule("reconcile", token, reconcile_loop, timezone.now() + RECONCILE_EVERY)
+    if report.get("active"):
+        ensure_loop("poll", poll_loop, timezone.now())
+    return {k: len(v) if isinstance(v, list) else v for k, v in report.items()}
+
+
+def _claim_turn(name: str, token: str) -> bool:
+    """Only the loop holding the current token runs; mark it as running now."""
+    return WorkerLoop.objects.filter(name=name, token=token).update(run_at=timezone.now()) == 1
+
+
+def _reschedule(name: str, token: str, loop_task, when: datetime) -> None:
+    new = uuid.uuid4().hex
+    if WorkerLoop.objects.filter(name=name, token=token).update(token=new, run_at=when) == 1:
+        loop_task.using(run_after=when).enqueue(new)
+
+
+def ensure_loop(name: str, loop_task, when: datetime) -> bool:
+    """Start loop NAME at WHEN unless a live one is due earlier; True if one was enqueued."""
+    now = timezone.now()
+    with transaction.atomic():
+        loop, _ = WorkerLoop.objects.select_for_update().get_or_create(name=name)
+        stale = loop.run_at is None or loop.run_at < now - STALE_AFTER
+        if not stale and loop.run_at <= when + timedelta(seconds=1):
+            return False
+        loop.token, loop.run_at = uuid.uuid4().hex, when
+        loop.save()
+        token = loop.token
+    transaction.on_commit(lambda: loop_task.using(run_after=when).enqueue(token))
+    return True
+
+
+def ensure_loops() -> None:
+    """Make sure polling (when work is in flight) and reconciling are scheduled."""
+    when = worker.next_poll_time()
+    if when is not None:
+        ensure_loop("poll", poll_loop, when)
+    ensure_loop("reconcile", reconcile_loop, timezone.now() + RECONCILE_EVERY)

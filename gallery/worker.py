@@ -1,0 +1,531 @@
+"""Worker steps: small functions that tests call directly (tasks.py only schedules them).
+
+Every state change is a conditional UPDATE through Generation.transition(), so a step delivered
+twice, or two workers racing on one row, cannot submit twice or ingest twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections import defaultdict
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import downloads, media_processing, upstream
+from .models import Generation, Kind, MediaItem, MediaKind, State
+from .zcheap import errors as e
+from .zcheap_team import async_client_for_team, client_for_team
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=120)
+POLL_LEASE = timedelta(seconds=90)
+LATE_POLL_EVERY = timedelta(minutes=5)
+MAX_SUBMIT_ATTEMPTS = 5
+MAX_INGEST_ATTEMPTS = 5
+IN_FLIGHT = [State.SUBMITTED, State.RUNNING]
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def poll_delay(generation: Generation, now: datetime) -> timedelta:
+    """About 2 s growing to 15 s (video: 3 s to 30 s), with jitter so polls do not bunch up."""
+    started = generation.submitted_at or generation.created_at
+    elapsed = (now - started).total_seconds()
+    low, high = (3.0, 30.0) if generation.kind == Kind.VIDEO else (2.0, 15.0)
+    return timedelta(seconds=min(high, max(low, elapsed * 0.25)) * random.uniform(0.8, 1.2))
+
+
+def _fail(
+    generation: Generation, from_states, error: Exception | None, message: str = "", code: str = ""
+) -> bool:
+    upstream_text = ""
+    if isinstance(error, e.ZcheapError):
+        message = message or str(error.user_message)
+        upstream_text = error.upstream_message
+        code = code or type(error).__name__
+    elif isinstance(error, downloads.DownloadError):
+        message = message or str(error.user_message)
+        upstream_text = error.detail
+        code = code or "download"
+    return generation.transition(
+        from_states,
+        State.FAILED,
+        error_message=message,
+        upstream_error=upstream_text,
+        error_code=code[:60],
+        lease_until=None,
+        next_poll_at=None,
+    )
+
+
+# --- submit ----------------------------------------------------------------------------------
+def submit_one(generation_id: int) -> str:
+    """Send one queued generation to Zcheap, exactly once. Returns what happened (for tests)."""
+    now = _now()
+    claimed = Generation.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=generation_id, state=State.QUEUED
+    ).update(
+        state=State.SUBMITTING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now
+    )
+    if claimed != 1:
+        return "skipped"  # already submitted, cancelled, or another worker has it
+    generation = Generation.objects.select_related("team", "parent").get(pk=generation_id)
+    try:
+        submission = upstream.build(generation)
+    except upstream.BuildError as exc:
+        _fail(generation, State.SUBMITTING, None, str(exc), "build")
+        return "failed"
+    try:
+        with client_for_team(generation.team, max_retries=1) as client:
+            result = submission.call(client)
+    except e.AmbiguousSubmitError as exc:
+        generation.transition(
+            State.SUBMITTING,
+            State.NEEDS_REVIEW,
+            error_message=str(exc.user_message),
+            upstream_error=exc.upstream_message,
+            error_code="ambiguous_submit",
+            lease_until=None,
+        )
+        return "needs_review"
+    except (e.RateLimitedError, e.TransientError) as exc:
+        if generation.attempts >= MAX_SUBMIT_ATTEMPTS:
+            _fail(generation, State.SUBMITTING, exc)
+            return "failed"
+        wait = getattr(exc, "retry_after", None) or min(60, 2**generation.attempts)
+        generation.transition(
+            State.SUBMITTING,
+            State.QUEUED,
+            lease_until=None,
+            next_poll_at=now + timedelta(seconds=wait),
+            error_message=str(exc.user_message),
+            upstream_error=exc.upstream_message,
+        )
+        return "retry"
+    except e.ZcheapError as exc:
+        _fail(generation, State.SUBMITTING, exc)
+        return "failed"
+    except Exception as exc:  # a bug after the request may have left: never resubmit blindly
+        log.exception("submit of generation %s failed unexpectedly", generation_id)
+        generation.transition(
+            State.SUBMITTING,
+            State.NEEDS_REVIEW,
+            error_message=_("Sending the task failed unexpectedly."),
+            upstream_error=repr(exc)[:500],
+            error_code="unexpected",
+            lease_until=None,
+        )
+        return "needs_review"
+    return _record_submit(generation, result, now)
+
+
+def _record_submit(generation: Generation, result, now: datetime) -> str:
+    deadline = now + timedelta(seconds=settings.GENERATION_DEADLINES.get(generation.kind, 900))
+    fields = dict(
+        remote_id=getattr(result, "task_id", "") or "",
+        submitted_at=now,
+        lease_until=None,
+        progress=5,
+        deadline_at=deadline,
+        late_until=now + timedelta(seconds=settings.GENERATION_LATE_WINDOW),
+        error_message="",
+        upstream_error="",
+    )
+    immediate = getattr(result, "immediate", None)
+    if immediate is not None:  # synchronous image reply: nothing to poll
+        generation.transition(
+            State.SUBMITTING,
+            State.DOWNLOADING,
+            result_urls=list(immediate.urls),
+            progress=99,
+            attempts=0,
+            **fields,
+        )
+        return "downloading"
+    generation.transition(
+        State.SUBMITTING, State.SUBMITTED, next_poll_at=now + poll_delay(generation, now), **fields
+    )
+    return "submitted"
+
+
+# --- poll ------------------------------------------------------------------------------------
+def _due(now: datetime) -> Q:
+    return Q(state__in=IN_FLIGHT) | Q(state=State.TIMED_OUT, late_until__gt=now)
+
+
+def claim_due(now: datetime, limit: int) -> list[Generation]:
+    """Lease up to LIMIT generations whose next poll is due; the lease time doubles as our token."""
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    ids = list(
+        Generation.objects.filter(_due(now), free, next_poll_at__lte=now)
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return []
+    lease = now + POLL_LEASE + timedelta(microseconds=random.randint(1, 999_999))
+    Generation.objects.filter(free, pk__in=ids).update(lease_until=lease)
+    return list(Generation.objects.filter(pk__in=ids, lease_until=lease).select_related("team"))
+
+
+async def _fetch_team(team, generations: list[Generation]) -> dict[int, object]:
+    """Poll one team's generations concurrently; MJ ones in batches of 50 (list-by-condition)."""
+    results: dict[int, object] = {}
+    async with async_client_for_team(
+        team, max_retries=0, max_concurrency=settings.POLL_CONCURRENCY
+    ) as client:
+
+        async def single(generation: Generation) -> None:
+            try:
+                fetch = client.get_image if generation.kind == Kind.IMAGE else client.get_video
+                results[generation.pk] = await fetch(generation.remote_id)
+            except e.ZcheapError as exc:
+                results[generation.pk] = exc
+
+        async def mj_batch(batch: list[Generation]) -> None:
+            try:
+                tasks = {
+                    t.task_id: t for t in await client.mj_fetch_many([g.remote_id for g in batch])
+                }
+            except e.ZcheapError as exc:
+                tasks = {}
+                for generation in batch:
+                    results[generation.pk] = exc
+                return
+            for generation in batch:
+                results[generation.pk] = tasks.get(generation.remote_id) or e.NotFoundError(
+                    "task_no_found", status_code=400, code="4"
+                )
+
+        mj = [g for g in generations if g.kind == Kind.MIDJOURNEY]
+        others = [g for g in generations if g.kind != Kind.MIDJOURNEY]
+        await asyncio.gather(
+            *(single(g) for g in others), *(mj_batch(mj[i : i + 50]) for i in range(0, len(mj), 50))
+        )
+    return results
+
+
+def _summarise(generation: Generation, task) -> tuple[str, int, list[str], str, dict]:
+    """(waiting|running|success|failure, progress, result urls, failure text, usage)."""
+    if generation.kind == Kind.IMAGE:
+        phase = {
+            "queued": "waiting",
+            "processing": "running",
+            "succeeded": "success",
+            "failed": "failure",
+        }[task.status]
+        return (
+            phase,
+            50 if phase == "running" else 5,
+            list(task.urls),
+            task.error_message,
+            task.usage,
+        )
+    if generation.kind == Kind.VIDEO:
+        phase = {
+            "queued": "waiting",
+            "in_progress": "running",
+            "completed": "success",
+            "failed": "failure",
+        }[task.status]
+        return phase, task.progress, [task.url] if task.url else [], task.error_message, task.usage
+    if task.succeeded:
+        return "success", 100, list(task.urls), "", {}
+    if task.failed:
+        return "failure", 100, [], task.fail_reason, {}
+    return ("running" if task.progress else "waiting"), task.progress, [], "", {}
+
+
+def apply_poll(generation: Generation, result, now: datetime) -> str:
+    """Write one poll result; returns the new phase (for tests and counters)."""
+    active_states = [*IN_FLIGHT, State.TIMED_OUT]
+    if isinstance(result, e.NotFoundError):
+        _fail(generation, active_states, result, _("Zcheap no longer knows this task."))
+        return "failed"
+    if isinstance(result, e.ZcheapError):  # transient or rate limited: try again later
+        wait = getattr(result, "retry_after", None)
+        later = now + (timedelta(seconds=wait) if wait else poll_delay(generation, now))
+        Generation.objects.filter(pk=generation.pk).update(next_poll_at=later, lease_until=None)
+        return "error"
+    phase, progress, urls, failure, usage = _summarise(generation, result)
+    if phase == "success":
+        generation.transition(
+            active_states,
+            State.DOWNLOADING,
+            result_urls=urls,
+            usage=usage or generation.usage,
+            progress=99,
+            lease_until=None,
+            next_poll_at=None,
+            attempts=0,
+            remote_status=getattr(result, "status", "")[:30],
+        )
+        return "success"
+    if phase == "failure":
+        message = _("Zcheap could not finish this task.")
+        generation.transition(
+            active_states,
+            State.FAILED,
+            error_message=message,
+            upstream_error=failure,
+            error_code="upstream_failed",
+            lease_until=None,
+            next_poll_at=None,
+        )
+        return "failed"
+    if generation.state == State.TIMED_OUT:  # still running after the deadline: look again later
+        Generation.objects.filter(pk=generation.pk).update(
+            next_poll_at=now + LATE_POLL_EVERY, lease_until=None
+        )
+        return "late"
+    if generation.deadline_at and now > generation.deadline_at:
+        generation.transition(
+            IN_FLIGHT,
+            State.TIMED_OUT,
+            lease_until=None,
+            next_poll_at=now + LATE_POLL_EVERY,
+            error_message=_(
+                "Zcheap is taking much longer than usual. We keep checking for 24 hours and "
+                "the result will appear here if it arrives."
+            ),
+        )
+        return "timed_out"
+    new_state = State.RUNNING if phase == "running" else generation.state
+    generation.transition(
+        IN_FLIGHT,
+        new_state,
+        progress=max(generation.progress, min(progress, 98)),
+        next_poll_at=now + poll_delay(generation, now),
+        lease_until=None,
+        remote_status=str(getattr(result, "status", ""))[:30],
+        finished_at=None,
+    )
+    return phase
+
+
+def poll_once(now: datetime | None = None, limit: int | None = None) -> int:
+    """Claim one batch of due generations, poll them concurrently, write the results."""
+    now = now or _now()
+    batch = claim_due(now, limit or settings.POLL_BATCH_SIZE)
+    if not batch:
+        return 0
+    by_team = defaultdict(list)
+    for generation in batch:
+        by_team[generation.team_id].append(generation)
+
+    async def fetch_all():
+        found = await asyncio.gather(
+            *(_fetch_team(gens[0].team, gens) for gens in by_team.values())
+        )
+        return {k: v for part in found for k, v in part.items()}
+
+    results = asyncio.run(fetch_all())
+    after = _now()
+    for generation in batch:
+        apply_poll(generation, results.get(generation.pk, e.TransientError("no result")), after)
+    return len(batch)
+
+
+def poll_for(seconds: float = 20.0) -> int:
+    """Keep polling due batches for up to SECONDS; returns how many polls were made."""
+    deadline = _now() + timedelta(seconds=seconds)
+    total = 0
+    while _now() < deadline:
+        polled = poll_once()
+        total += polled
+        if not polled:
+            break
+    return total
+
+
+def next_poll_time() -> datetime | None:
+    """When the poll loop should run next, or None when nothing is in flight."""
+    now = _now()
+    if Generation.objects.filter(
+        state__in=[State.QUEUED, State.SUBMITTING, State.DOWNLOADING]
+    ).exists():
+        soonest = now + timedelta(seconds=2)
+    else:
+        soonest = None
+    due = Generation.objects.filter(_due(now)).aggregate(at=Min("next_poll_at"))["at"]
+    candidates = [t for t in (soonest, due) if t is not None]
+    if not candidates:
+        return None
+    return max(now + timedelta(milliseconds=500), min(min(candidates), now + timedelta(seconds=30)))
+
+
+def ready_for_ingest() -> list[int]:
+    now = _now()
+    return list(
+        Generation.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now), state=State.DOWNLOADING
+        ).values_list("pk", flat=True)[:200]
+    )
+
+
+# --- ingest ----------------------------------------------------------------------------------
+def ingest_one(generation_id: int) -> bool:
+    """Download every result of a finished generation into our storage, once. True when done."""
+    now = _now()
+    claimed = Generation.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=generation_id,
+        state=State.DOWNLOADING,
+    ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return False
+    generation = Generation.objects.select_related("team").get(pk=generation_id)
+    allowed = frozenset()
+    if not generation.team.demo_mode:
+        host = urlsplit(generation.team.effective_base_url).hostname
+        allowed = frozenset({host} if host else set())
+    for index, url in enumerate(generation.result_urls):
+        if MediaItem.objects.filter(generation=generation, index=index).exists():
+            continue  # ingest is idempotent: one file per result, ever
+        try:
+            _ingest_file(generation, index, url, allowed)
+        except downloads.DownloadError as exc:
+            if exc.permanent or generation.attempts >= MAX_INGEST_ATTEMPTS:
+                _fail(generation, State.DOWNLOADING, exc)
+                return False
+            Generation.objects.filter(pk=generation.pk).update(
+                lease_until=_now() + timedelta(seconds=15)
+            )
+            return False
+        except media_processing.MediaError as exc:
+            _fail(
+                generation,
+                State.DOWNLOADING,
+                None,
+                _("The result file is damaged and could not be kept."),
+                "media",
+            )
+            log.warning("generation %s result %s unreadable: %s", generation.pk, index, exc)
+            return False
+    return generation.transition(State.DOWNLOADING, State.DONE, progress=100, lease_until=None)
+
+
+def _ingest_file(generation: Generation, index: int, url: str, allowed: frozenset[str]) -> None:
+    is_video = generation.kind == Kind.VIDEO
+    cap = settings.DOWNLOAD_MAX_VIDEO_BYTES if is_video else settings.DOWNLOAD_MAX_IMAGE_BYTES
+    got = _download_via_api(generation, url, cap) or downloads.download(
+        url, max_bytes=cap, allowed_hosts=allowed
+    )
+    item = MediaItem(
+        team=generation.team,
+        generation=generation,
+        user_id=generation.user_id,
+        kind=generation.kind,
+        model=generation.model,
+        prompt=generation.prompt,
+        index=index,
+        source_url=url[:2000],
+        content_type=got.content_type,
+        size_bytes=len(got.content),
+        sha256=hashlib.sha256(got.content).hexdigest(),
+        created_at=_now(),
+    )
+    stem = f"{generation.kind}-{generation.pk}-{index + 1}"
+    if got.content_type.startswith("video/"):
+        info = media_processing.process_video(got.content)
+        item.media_kind, item.duration = MediaKind.VIDEO, info.duration
+        item.poster.save(f"{stem}-poster.webp", ContentFile(info.poster), save=False)
+    else:
+        info = media_processing.process_image(got.content)
+        item.media_kind = MediaKind.IMAGE
+    item.width, item.height = info.width, info.height
+    item.file.save(f"{stem}.{got.extension}", ContentFile(got.content), save=False)
+    for field_name, data in info.thumbs.items():
+        getattr(item, field_name).save(f"{stem}-{field_name}.webp", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:  # another worker stored it first: drop our copies
+        for field_name in ("file", "thumbnail", "thumbnail_small", "poster"):
+            stored = getattr(item, field_name)
+            if stored:
+                stored.storage.delete(stored.name)
+
+
+def _download_via_api(generation: Generation, url: str, cap: int) -> downloads.Downloaded | None:
+    """Zcheap may hand out its own /v1/videos/<id>/content URL, which needs our key: use the client."""
+    if generation.team.demo_mode or not url.startswith(
+        generation.team.effective_base_url.rstrip("/") + "/"
+    ):
+        return None
+    if not (urlsplit(url).path.startswith("/v1/videos/") and url.endswith("/content")):
+        return None
+    try:
+        with client_for_team(generation.team) as client:
+            content = client.get_video_content(generation.remote_id)
+    except e.ZcheapError as exc:
+        raise downloads.DownloadError(
+            exc.user_message, permanent=not exc.retryable, detail=exc.upstream_message
+        ) from None
+    kind = downloads.sniff(content[:16])
+    if kind is None or len(content) > cap:
+        raise downloads.DownloadError(
+            _("The result is not an image or video we can keep."), permanent=True
+        )
+    return downloads.Downloaded(content=content, content_type=kind[0], extension=kind[1], url=url)
+
+
+# --- reconcile -------------------------------------------------------------------------------
+def reconcile(now: datetime | None = None) -> dict:
+    """Find work a dead worker left behind; return what to re-enqueue (tasks.py does that)."""
+    now = now or _now()
+    expired = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    resubmit = list(
+        Generation.objects.filter(expired, state=State.QUEUED)
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .filter(updated_at__lt=now - timedelta(seconds=20))
+        .values_list("pk", flat=True)[:500]
+    )
+    # A worker that died while sending: the request may have reached Zcheap. Never resend.
+    lost_submits = list(Generation.objects.filter(state=State.SUBMITTING, lease_until__lt=now))
+    for generation in lost_submits:
+        generation.transition(
+            State.SUBMITTING,
+            State.NEEDS_REVIEW,
+            lease_until=None,
+            error_code="worker_lost",
+            error_message=_(
+                "The worker stopped while sending this task, so we cannot tell whether Zcheap "
+                "received it. It was not sent again. Check your Zcheap task list, then retry."
+            ),
+        )
+    reingest = list(
+        Generation.objects.filter(expired, state=State.DOWNLOADING).values_list("pk", flat=True)[
+            :500
+        ]
+    )
+    active = Generation.objects.filter(_due(now)).exists()
+    return {
+        "resubmit": resubmit,
+        "reingest": reingest,
+        "needs_review": [g.pk for g in lost_submits],
+        "active": active,
+    }
+
+
+def cancel(generation: Generation) -> bool:
+    """Stop tracking: nothing is resubmitted or polled; a submitted task may still be billed."""
+    return generation.transition(
+        [State.QUEUED, State.SUBMITTED, State.RUNNING, State.TIMED_OUT, State.NEEDS_REVIEW],
+        State.CANCELLED,
+        lease_until=None,
+        next_poll_at=None,
+    )
