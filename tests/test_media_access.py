@@ -1,0 +1,63 @@
+"""Media files: members only (outsiders 404), ETag/304, byte ranges, download names."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_generation, make_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item(team_a, owner_a):
+    return make_item(make_generation(team_a, owner_a))
+
+
+@pytest.mark.parametrize("variant", ["", "large/", "small/", "original/"])
+def test_members_and_viewers_see_media_outsiders_and_strangers_do_not(
+    item, alice, bob, vera, olga, variant
+):
+    url = f"/media/{item.pk}/{variant}"
+    for client in (alice, bob, vera):
+        assert client.get(url).status_code == 200
+    assert olga.get(url).status_code == 404
+    assert Client().get(url).status_code == 302  # to the login page
+
+
+def test_it_answers_304_to_a_matching_etag(item, alice):
+    first = alice.get(f"/media/{item.pk}/")
+    again = alice.get(f"/media/{item.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+def test_it_serves_byte_ranges(item, alice):
+    response = alice.get(f"/media/{item.pk}/", HTTP_RANGE="bytes=0-7")
+    assert response.status_code == 206
+    assert response.content == b"\x89PNG\r\n\x1a\n"
+    assert response["Content-Range"] == f"bytes 0-7/{item.size_bytes}"
+    assert (
+        alice.get(f"/media/{item.pk}/", HTTP_RANGE=f"bytes={item.size_bytes + 5}-").status_code
+        == 416
+    )
+
+
+def test_it_offers_a_download_name(item, alice):
+    response = alice.get(f"/media/{item.pk}/?download=1")
+    assert response["Content-Disposition"] == f'attachment; filename="zcheap-image-{item.pk}.png"'
+
+
+def test_deleted_items_are_gone(item, alice):
+    from django.utils import timezone
+
+    item.deleted_at = timezone.now()
+    item.save()
+    assert alice.get(f"/media/{item.pk}/").status_code == 404
+
+
+def test_it_hands_files_to_nginx_when_configured(item, alice, settings):
+    settings.MEDIA_SERVE_MODE = "x-accel-redirect"
+    response = alice.get(f"/media/{item.pk}/")
+    assert response["X-Accel-Redirect"] == "/protected-media/" + item.file.name
+    assert response.content == b""
