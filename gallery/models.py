@@ -113,6 +113,65 @@ class Generation(models.Model):
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
 
+    @property
+    def is_active(self) -> bool:
+        return not self.is_terminal
+
+    @property
+    def elapsed_seconds(self) -> int:
+        end = self.finished_at if self.is_terminal and self.finished_at else timezone.now()
+        return max(0, int((end - self.created_at).total_seconds()))
+
+    @property
+    def tone(self) -> str:
+        """Badge colour for the state."""
+        if self.state == State.DONE:
+            return "ok"
+        if self.state in (State.FAILED, State.NEEDS_REVIEW):
+            return "err"
+        if self.state in (State.TIMED_OUT, State.CANCELLED):
+            return "warn"
+        return "info"
+
+    @property
+    def action_label(self) -> str:
+        labels = {
+            "imagine": _("Imagine"),
+            "blend": _("Blend"),
+            "upscale": _("Upscale"),
+            "variation": _("Vary"),
+            "low_variation": _("Vary (subtle)"),
+            "high_variation": _("Vary (strong)"),
+            "reroll": _("Reroll"),
+            "zoom": _("Zoom out"),
+            "custom_zoom": _("Custom zoom"),
+            "pan": _("Pan"),
+            "inpaint": _("Vary region"),
+            "remix": _("Remix"),
+        }
+        label = str(labels.get(self.action, ""))
+        if self.parent_index and self.action in {
+            "upscale",
+            "variation",
+            "low_variation",
+            "high_variation",
+        }:
+            label = f"{label} #{self.parent_index}"
+        return label
+
+    @property
+    def can_take_mj_actions(self) -> bool:
+        return self.kind == Kind.MIDJOURNEY and self.state == State.DONE and bool(self.remote_id)
+
+    @property
+    def mj_indexes(self) -> list[int]:
+        """Which images of this result MJ actions can pick (1-4 for a grid, 1 for an upscale)."""
+        return [1] if self.action == "upscale" else [1, 2, 3, 4]
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in (State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW)
+
     def transition(self, from_states, to_state: str, **fields) -> bool:
         """Move to TO_STATE only if the row is still in one of FROM_STATES; True if it moved.
 

@@ -1,33 +1,309 @@
-"""Create forms (image, Midjourney, video), task cards and history."""
+"""Create forms (image, Midjourney, video), live task cards, MJ actions and history."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseStopPolling
 
-from accounts.permissions import team_view
+from accounts.models import Role
+from accounts.permissions import require_role, team_view
+
+from . import uploads, worker
+from .forms_generation import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
+from .models import ACTIVE_STATES, Generation, Kind, MediaItem, State
+from .tasks import start_generation
+
+RECENT_ON_FORM = 12
+PAGE = "gallery/create.html"
 
 
-@require_safe
+def _generations(request: HttpRequest):
+    return (
+        Generation.objects.filter(team=request.team)
+        .select_related("user", "parent")
+        .prefetch_related("items")
+    )
+
+
+def _get_generation(request: HttpRequest, generation_id: int) -> Generation:
+    return get_object_or_404(_generations(request), pk=generation_id)
+
+
+def initial_from(request: HttpRequest, form_class) -> dict:
+    """Prefill a form from ?from=<generation> (reuse settings) and ?ref_item=<item>."""
+    initial: dict = {}
+    source_id = request.GET.get("from", "")
+    if source_id.isdigit():
+        source = Generation.objects.filter(team=request.team, pk=int(source_id)).first()
+        if source is not None:
+            p = source.params or {}
+            initial.update(
+                {
+                    k: v
+                    for k, v in p.items()
+                    if k in form_class.base_fields and not isinstance(v, dict)
+                }
+            )
+            initial.update(p.get("flags") or {})
+            initial["prompt"] = p.get("base_prompt", source.prompt)
+            if source.model and "model" in form_class.base_fields:
+                initial["model"] = source.model
+            initial["reference_items"] = p.get("reference_items", [])
+            initial["reference_urls"] = "\n".join(p.get("reference_urls", []))
+            for key in ("reference_video_urls", "reference_audio_urls"):
+                if p.get(key):
+                    initial[key] = "\n".join(p[key])
+    ref = request.GET.get("ref_item", "")
+    if ref.isdigit() and MediaItem.objects.filter(team=request.team, pk=int(ref)).exists():
+        initial.setdefault("reference_items", [])
+        initial["reference_items"] = [*initial["reference_items"], int(ref)]
+        if form_class is VideoForm and request.GET.get("as") == "frame":
+            initial["role_mode"] = "frame"
+    return initial
+
+
+def _recent(request: HttpRequest, kinds: list[str]):
+    return _generations(request).filter(user=request.user, kind__in=kinds)[:RECENT_ON_FORM]
+
+
+def _create_page(
+    request: HttpRequest, form_class, fields: str, kinds: list[str], extra: dict | None = None
+):
+    """GET shows the form; POST validates, creates and starts the task (PRG without htmx)."""
+    form_kwargs = {"team": request.team, "user": request.user}
+    extra = {"fields_template": fields, "kind": kinds[0], **(extra or {})}
+    if request.method == "POST":
+        require_role(request, Role.MEMBER)
+        form = form_class(request.POST, request.FILES, **form_kwargs)
+        if form.is_valid():
+            try:
+                generation = form.create(request)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if request.htmx:
+                    fresh = form_class(initial=initial_from(request, form_class), **form_kwargs)
+                    context = {"form": fresh, "new_generation": generation, **extra}
+                    return render(request, f"{PAGE}#create-form-created", context)
+                messages.success(request, _("Started: the card below shows its progress."))
+                return redirect(request.get_full_path())
+        context = {"form": form, "recent": _recent(request, kinds), **extra}
+        if request.htmx:  # errors replace the form in place
+            return render(request, f"{PAGE}#create-form", context)
+        return render(request, PAGE, context, status=400)
+    form = form_class(initial=initial_from(request, form_class), **form_kwargs)
+    return render(request, PAGE, {"form": form, "recent": _recent(request, kinds), **extra})
+
+
 @team_view()
 def create_image(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/coming_soon.html")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405)
+    return _create_page(request, ImageForm, "gallery/_fields_image.html", [Kind.IMAGE])
 
 
-@require_safe
 @team_view()
 def create_mj(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/coming_soon.html")
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405)
+    blend = request.GET.get("mode") == "blend" or request.POST.get("mode") == "blend"
+    form_class = MjBlendForm if blend else MjImagineForm
+    return _create_page(
+        request, form_class, "gallery/_fields_mj.html", [Kind.MIDJOURNEY], {"blend": blend}
+    )
+
+
+@team_view()
+def create_video(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405)
+    return _create_page(request, VideoForm, "gallery/_fields_video.html", [Kind.VIDEO])
 
 
 @require_safe
 @team_view()
-def create_video(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/coming_soon.html")
+def card(request: HttpRequest, generation_id: int) -> HttpResponse:
+    generation = _get_generation(request, generation_id)
+    status = 286 if generation.is_terminal and request.htmx else 200
+    return render(request, "gallery/_card.html", {"g": generation}, status=status)
+
+
+@require_safe
+@team_view()
+def cards_poll(request: HttpRequest) -> HttpResponse:
+    """One poll per page: the cards that changed since `since`, and a poller for what is active.
+
+    The reply swaps changed cards out-of-band and replaces the poller itself; when nothing on the
+    page is active any more it answers 286 and a poller without a trigger, so polling stops on
+    htmx 2 and htmx 4 alike.
+    """
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:200]
+    since = parse_datetime(request.GET.get("since", "")) or timezone.now()
+    now = timezone.now()
+    generations = list(_generations(request).filter(pk__in=ids))
+    changed = [g for g in generations if g.updated_at > since]
+    active = [g.pk for g in generations if g.state in ACTIVE_STATES]
+    context = {"changed": changed, "active_ids": active, "since": now}
+    response = render(request, "gallery/_poll_reply.html", context)
+    if not active:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _copy(generation: Generation, user) -> Generation:
+    with transaction.atomic():
+        clone = Generation.objects.create(
+            team=generation.team,
+            user=user,
+            kind=generation.kind,
+            action=generation.action,
+            model=generation.model,
+            prompt=generation.prompt,
+            params=generation.params,
+            parent=generation.parent,
+            parent_index=generation.parent_index,
+        )
+        clone.source_items.set(generation.source_items.all())
+        start_generation(clone)
+    return clone
+
+
+def _respond_with_new_card(
+    request: HttpRequest, generation: Generation, message: str
+) -> HttpResponse:
+    if request.htmx:
+        return render(request, "gallery/_new_card.html", {"g": generation})
+    messages.success(request, message)
+    return redirect(request.POST.get("next") or reverse("gallery:history"))
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def again(request: HttpRequest, generation_id: int) -> HttpResponse:
+    """Retry or duplicate: a new task with the same parameters."""
+    generation = _get_generation(request, generation_id)
+    clone = _copy(generation, request.user)
+    return _respond_with_new_card(request, clone, _("Started again with the same settings."))
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def cancel(request: HttpRequest, generation_id: int) -> HttpResponse:
+    generation = _get_generation(request, generation_id)
+    if generation.user_id != request.user.id and not request.membership.can_manage:
+        raise Http404
+    if worker.cancel(generation):
+        messages.info(
+            request,
+            _("Stopped tracking this task. If Zcheap already started it, it may still be billed."),
+        )
+    generation.refresh_from_db()
+    if request.htmx:
+        return render(request, "gallery/_card.html", {"g": generation})
+    return redirect(request.POST.get("next") or reverse("gallery:history"))
+
+
+@team_view(Role.VIEWER)
+def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
+    """U1–U4, V1–V4, reroll, zoom, pan, vary region and remix on a finished MJ result."""
+    parent = _get_generation(request, generation_id)
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    require_role(request, Role.MEMBER)
+    if not parent.can_take_mj_actions:
+        messages.error(request, _("Midjourney actions need a finished Midjourney result."))
+        return redirect(reverse("gallery:history"))
+    form = MjActionForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        messages.error(request, _("That action could not be started: %(why)s") % {"why": errors})
+        if request.htmx:
+            return render(request, "gallery/_card.html", {"g": parent})
+        return redirect(request.POST.get("next") or reverse("gallery:history"))
+    data = form.cleaned_data
+    if data["index"] not in parent.mj_indexes:
+        raise Http404
+    params = {k: data[k] for k in ("scale", "direction", "mode", "remix_prompt") if data.get(k)}
+    with transaction.atomic():
+        if data["action"] == "inpaint":
+            try:
+                params["mask_upload"] = uploads.save_mask(
+                    request.team, request.user, data["mask"]
+                ).pk
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect(reverse("gallery:mj_inpaint", args=[parent.pk, data["index"]]))
+        child = Generation.objects.create(
+            team=request.team,
+            user=request.user,
+            kind=Kind.MIDJOURNEY,
+            action=data["action"],
+            model="midjourney",
+            prompt=parent.prompt,
+            params=params,
+            parent=parent,
+            parent_index=data["index"],
+        )
+        child.source_items.set(parent.items.filter(index=data["index"] - 1))
+        start_generation(child)
+    return _respond_with_new_card(
+        request, child, _("Started: %(action)s.") % {"action": child.action_label}
+    )
+
+
+@require_safe
+@team_view()
+def mj_inpaint(request: HttpRequest, generation_id: int, index: int) -> HttpResponse:
+    """The mask editor: paint over the part of the image to change."""
+    parent = _get_generation(request, generation_id)
+    if not parent.can_take_mj_actions or index not in parent.mj_indexes:
+        raise Http404
+    item = parent.items.filter(index=index - 1).first() or parent.items.first()
+    return render(request, "gallery/mj_inpaint.html", {"g": parent, "index": index, "item": item})
 
 
 @require_safe
 @team_view()
 def history(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/coming_soon.html")
+    scope = request.GET.get("scope", "mine")
+    generations = _generations(request)
+    if scope == "mine":
+        generations = generations.filter(user=request.user)
+    member = request.GET.get("member", "")
+    if scope == "team" and member.isdigit():
+        generations = generations.filter(user_id=int(member))
+    kind = request.GET.get("kind", "")
+    if kind in Kind.values:
+        generations = generations.filter(kind=kind)
+    state = request.GET.get("state", "")
+    if state == "active":
+        generations = generations.filter(state__in=ACTIVE_STATES)
+    elif state in State.values:
+        generations = generations.filter(state=state)
+    page = Paginator(generations, 24).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "scope": scope,
+        "kind": kind,
+        "state": state,
+        "member": member,
+        "members": request.team.memberships.select_related("user"),
+        "kinds": Kind.choices,
+        "states": State.choices,
+        "query": query.urlencode(),
+        "now": timezone.now(),
+    }
+    template = "gallery/history.html#history-list" if request.htmx else "gallery/history.html"
+    return render(request, template, context)

@@ -1,1 +1,90 @@
-// generation pages
+// Create pages and task cards: active card ids for the poller, elapsed time, MJ final prompt,
+// reference count, and the vary-region mask editor. Everything degrades to plain forms.
+(function () {
+  "use strict";
+
+  // The poller asks only about cards that are still running on this page.
+  window.zcheapActiveIds = function () {
+    return Array.prototype.map.call(document.querySelectorAll("[data-active-card]"), function (el) {
+      return el.getAttribute("data-active-card");
+    }).join(",");
+  };
+
+  // Elapsed time ticks locally; the server sends the real state with every change.
+  setInterval(function () {
+    var now = Date.now() / 1000;
+    document.querySelectorAll("[data-elapsed-from]").forEach(function (el) {
+      var s = Math.max(0, Math.round(now - Number(el.getAttribute("data-elapsed-from"))));
+      el.textContent = s < 60 ? s + " s" : Math.floor(s / 60) + " min " + (s % 60) + " s";
+    });
+  }, 1000);
+
+  function finalPrompt(form) {
+    var get = function (name) { var el = form.elements[name]; return el ? String(el.value || "").trim() : ""; };
+    var base = get("prompt");
+    var typed = function (re) { return re.test(base); };
+    var parts = [base];
+    if (get("ar") && !typed(/--(ar|aspect)\b/)) parts.push("--ar " + get("ar"));
+    var v = get("version");
+    if (v && !typed(/--(v|version|niji)\b/)) parts.push(v.indexOf("niji") === 0 ? "--" + v : "--v " + v);
+    if (get("stylize") && !typed(/--(s|stylize)\b/)) parts.push("--stylize " + get("stylize"));
+    if (get("chaos") && !typed(/--(c|chaos)\b/)) parts.push("--chaos " + get("chaos"));
+    if (get("no") && !typed(/--no\b/)) parts.push("--no " + get("no"));
+    if (get("seed") && !typed(/--seed\b/)) parts.push("--seed " + get("seed"));
+    if (get("speed") && !typed(/--(fast|relax|turbo|draft)\b/)) parts.push("--" + get("speed"));
+    return parts.join(" ").trim();
+  }
+
+  function refresh(form) {
+    var out = form.querySelector("[data-mj-final]");
+    if (out) out.textContent = finalPrompt(form);
+    var count = form.querySelector("[data-ref-count]");
+    if (count) {
+      var files = form.elements.reference_files ? form.elements.reference_files.files.length : 0;
+      var picked = form.querySelectorAll("input[name=reference_items]:checked").length;
+      var urls = form.elements.reference_urls ? form.elements.reference_urls.value.split("\n").filter(function (l) { return l.trim(); }).length : 0;
+      count.textContent = count.getAttribute("data-template").replace("%(n)s", files + picked + urls);
+    }
+  }
+
+  document.addEventListener("input", function (e) { var f = e.target.closest(".create-form"); if (f) refresh(f); });
+  document.addEventListener("change", function (e) { var f = e.target.closest(".create-form"); if (f) refresh(f); });
+  function init(root) {
+    (root || document).querySelectorAll(".create-form").forEach(refresh);
+    (root || document).querySelectorAll("[data-mask-editor]").forEach(maskEditor);
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(); });
+  document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
+
+  function maskEditor(box) {
+    if (box.dataset.ready) return;
+    box.dataset.ready = "1";
+    var img = box.querySelector("[data-mask-image]");
+    var canvas = box.querySelector("[data-mask-canvas]");
+    var form = box.closest("form");
+    var brush = form.querySelector("[data-mask-brush]");
+    var ctx = canvas.getContext("2d");
+    var drawing = false, painted = false;
+    function size() {
+      canvas.width = img.naturalWidth || img.width; canvas.height = img.naturalHeight || img.height;
+      ctx.fillStyle = "#000"; ctx.fillRect(0, 0, canvas.width, canvas.height); painted = false;
+    }
+    if (img.complete) size(); else img.addEventListener("load", size);
+    function point(e) {
+      var r = canvas.getBoundingClientRect();
+      return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+    }
+    function paint(e) {
+      if (!drawing) return;
+      var p = point(e), radius = Number(brush.value) * canvas.width / canvas.getBoundingClientRect().width / 2;
+      ctx.fillStyle = "#fff"; ctx.beginPath(); ctx.arc(p[0], p[1], radius, 0, Math.PI * 2); ctx.fill(); painted = true;
+    }
+    canvas.addEventListener("pointerdown", function (e) { drawing = true; canvas.setPointerCapture(e.pointerId); paint(e); });
+    canvas.addEventListener("pointermove", paint);
+    canvas.addEventListener("pointerup", function () { drawing = false; });
+    form.querySelector("[data-mask-clear]").addEventListener("click", size);
+    form.addEventListener("submit", function () {
+      form.querySelector("[data-mask-output]").value = painted ? canvas.toDataURL("image/png") : "";
+    });
+  }
+})();

@@ -1,0 +1,82 @@
+"""Every value the create forms offer, in one place (from the Zcheap contract; GUESS values noted)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+IMAGE_MODELS = [
+    ("gemini-3-pro-image-preview", _("Gemini 3 Pro — best quality")),
+    ("gemini-3.1-flash-image-preview", _("Gemini 3.1 Flash — faster, more shapes")),
+]
+COMMON_RATIOS = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
+# GUESS (contract): Flash may also accept extreme ratios and a 512 size.
+IMAGE_RATIOS = {
+    "gemini-3-pro-image-preview": COMMON_RATIOS,
+    "gemini-3.1-flash-image-preview": [*COMMON_RATIOS, "1:4", "4:1", "1:8", "8:1"],
+}
+IMAGE_SIZES = {
+    "gemini-3-pro-image-preview": ["1K", "2K", "4K"],
+    "gemini-3.1-flash-image-preview": ["512", "1K", "2K", "4K"],
+}
+RATIO_LABELS = {
+    "1:1": _("Square 1:1"),
+    "2:3": _("Portrait 2:3"),
+    "3:2": _("Landscape 3:2"),
+    "3:4": _("Portrait 3:4"),
+    "4:3": _("Landscape 4:3"),
+    "4:5": _("Portrait 4:5"),
+    "5:4": _("Landscape 5:4"),
+    "9:16": _("Phone 9:16"),
+    "16:9": _("Widescreen 16:9"),
+    "21:9": _("Cinema 21:9"),
+    "1:4": _("Tall 1:4"),
+    "4:1": _("Banner 4:1"),
+    "1:8": _("Very tall 1:8"),
+    "8:1": _("Very wide 8:1"),
+}
+SIZE_LABELS = {
+    "512": _("Small (512)"),
+    "1K": _("Standard (1K)"),
+    "2K": _("Large (2K)"),
+    "4K": _("Huge (4K)"),
+}
+MAX_IMAGE_REFERENCES = 14
+
+MJ_VERSIONS = [
+    ("", _("Default")),
+    ("7", "V7"),
+    ("6.1", "V6.1"),
+    ("niji 6", "Niji 6"),
+    ("niji 7", "Niji 7"),
+]
+MJ_SPEEDS = [
+    ("", _("Default")),
+    ("fast", _("Fast (×2 price)")),
+    ("relax", _("Relax")),
+    ("turbo", _("Turbo (×2 price)")),
+    ("draft", _("Draft (×0.5 price)")),
+]
+MJ_RATIOS = ["1:1", "2:3", "3:2", "3:4", "4:3", "9:16", "16:9", "21:9"]
+BLEND_DIMENSIONS = [
+    ("PORTRAIT", _("Portrait 2:3")),
+    ("SQUARE", _("Square 1:1")),
+    ("LANDSCAPE", _("Landscape 3:2")),
+]
+ZOOM_SCALES = [("1.5", "1.5×"), ("2", "2×")]
+PAN_DIRECTIONS = [("left", "←"), ("up", "↑"), ("right", "→"), ("down", "↓")]
+
+VIDEO_MODELS = [
+    ("ima-pro", _("IMA-Pro — best quality")),
+    ("ima-pro-fast", _("IMA-Pro Fast — quicker, 720p")),
+]
+VIDEO_DURATIONS = [4, 5, 6, 8, 10, 12, 15]
+VIDEO_RESOLUTIONS = ["480p", "720p", "1080p"]
+FAST_VIDEO_RESOLUTIONS = ["720p"]  # GUESS (contract): the fast variants are likely 720p only
+VIDEO_RATIOS = ["16:9", "9:16", "4:3", "3:4", "1:1", "21:9"]
+ROLE_MODES = [("reference", _("Reference images (1–14)")), ("frame", _("First / last frame (1–2)"))]
+MAX_VIDEO_REFERENCES = 14
+MAX_REFERENCE_CLIPS = 3
+
+
+def ratio_choices(values):
+    return [(v, RATIO_LABELS.get(v, v)) for v in values]

@@ -1,0 +1,489 @@
+"""Create forms: they validate and convert; `create()` stores the Generation and starts it."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from . import choices, uploads
+from .models import Generation, Kind, MediaItem, State
+
+url_validator = URLValidator(schemes=["http", "https"])
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/webp,image/gif")
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return [super(MultipleImageField, self).clean(f, initial) for f in files]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class ReferencesMixin(forms.Form):
+    """Reference images from three places: uploads, gallery items, typed URLs."""
+
+    reference_files = MultipleImageField(label=_l("Upload reference images"))
+    reference_items = forms.TypedMultipleChoiceField(
+        label=_l("Or pick from the gallery"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reference_urls = forms.CharField(
+        label=_l("Or paste image links (one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://…"}),
+    )
+    max_references = choices.MAX_IMAGE_REFERENCES
+    min_references = 0
+
+    def __init__(self, *args, team=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team, self.user = team, user
+        wanted = [int(i) for i in (self.initial.get("reference_items") or []) if str(i).isdigit()]
+        items = MediaItem.objects.filter(team=team, deleted_at__isnull=True, media_kind="image")
+        recent = list(items.order_by("-created_at")[:12]) + list(items.filter(pk__in=wanted))
+        self.picker_items = list({i.pk: i for i in recent}.values())
+        self.fields["reference_items"].choices = [
+            (i.pk, i.prompt[:40] or f"#{i.pk}") for i in self.picker_items
+        ]
+
+    @property
+    def selected_reference_items(self) -> set[int]:
+        value = self["reference_items"].value() or []
+        return {int(v) for v in value if str(v).isdigit()}
+
+    def clean_reference_urls(self) -> list[str]:
+        urls = _lines(self.cleaned_data.get("reference_urls", ""))
+        for url in urls:
+            try:
+                url_validator(url)
+            except ValidationError:
+                raise ValidationError(
+                    _("“%(url)s” is not an http(s) link.") % {"url": url[:80]}
+                ) from None
+        return urls
+
+    def reference_count(self) -> int:
+        data = self.cleaned_data
+        return (
+            len(data.get("reference_files") or [])
+            + len(data.get("reference_items") or [])
+            + len(data.get("reference_urls") or [])
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        count = self.reference_count()
+        if count > self.max_references:
+            raise ValidationError(
+                _("Use at most %(n)d reference images (you gave %(count)d).")
+                % {"n": self.max_references, "count": count}
+            )
+        if count < self.min_references:
+            raise ValidationError(_("Give at least %(n)d images.") % {"n": self.min_references})
+        return cleaned
+
+    def reference_params(self) -> dict:
+        """Save uploads and return the params entries (uploads, items, urls) per the contract."""
+        uploads_ = [
+            uploads.save_reference(self.team, self.user, f)
+            for f in self.cleaned_data.get("reference_files") or []
+        ]
+        params = {
+            "reference_uploads": [u.pk for u in uploads_],
+            "reference_items": list(self.cleaned_data.get("reference_items") or []),
+            "reference_urls": self.cleaned_data.get("reference_urls") or [],
+        }
+        return {k: v for k, v in params.items() if v}
+
+    def clean_reference_files(self):
+        files = self.cleaned_data.get("reference_files") or []
+        for f in files:
+            uploads.check_image(f)
+            f.seek(0)
+        return files
+
+    def _create(self, request, **fields) -> Generation:
+        from .tasks import start_generation
+
+        with transaction.atomic():
+            params = {**fields.pop("params", {}), **self.reference_params()}
+            generation = Generation.objects.create(
+                team=self.team, user=self.user, state=State.QUEUED, params=params, **fields
+            )
+            items = MediaItem.objects.filter(
+                team=self.team, pk__in=params.get("reference_items", [])
+            )
+            generation.source_items.set(items)
+            start_generation(generation)
+        return generation
+
+
+class ImageForm(ReferencesMixin):
+    model = forms.ChoiceField(
+        label=_l("Model"),
+        choices=choices.IMAGE_MODELS,
+        widget=forms.RadioSelect,
+        initial=choices.IMAGE_MODELS[0][0],
+    )
+    prompt = forms.CharField(
+        label=_l("Describe the image"),
+        max_length=4000,
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": _l("A red fox in fresh snow, morning light")}
+        ),
+    )
+    aspect_ratio = forms.ChoiceField(
+        label=_l("Shape"),
+        initial="1:1",
+        choices=choices.ratio_choices(choices.IMAGE_RATIOS["gemini-3.1-flash-image-preview"]),
+    )
+    size = forms.ChoiceField(
+        label=_l("Size"),
+        initial="1K",
+        choices=[
+            (s, choices.SIZE_LABELS[s])
+            for s in choices.IMAGE_SIZES["gemini-3.1-flash-image-preview"]
+        ],
+    )
+
+    field_order = [
+        "model",
+        "prompt",
+        "aspect_ratio",
+        "size",
+        "reference_files",
+        "reference_items",
+        "reference_urls",
+    ]
+
+    def clean(self):
+        cleaned = super().clean()
+        model = cleaned.get("model")
+        if model and cleaned.get("aspect_ratio") not in choices.IMAGE_RATIOS[model]:
+            self.add_error(
+                "aspect_ratio",
+                _("This model does not make %(ratio)s images.")
+                % {"ratio": cleaned.get("aspect_ratio")},
+            )
+        if model and cleaned.get("size") not in choices.IMAGE_SIZES[model]:
+            self.add_error(
+                "size",
+                _("This model does not offer the %(size)s size.") % {"size": cleaned.get("size")},
+            )
+        return cleaned
+
+    def create(self, request) -> Generation:
+        data = self.cleaned_data
+        return self._create(
+            request,
+            kind=Kind.IMAGE,
+            action="generate",
+            model=data["model"],
+            prompt=data["prompt"],
+            params={"aspect_ratio": data["aspect_ratio"], "size": data["size"]},
+        )
+
+
+FLAG = re.compile(
+    r"--(ar|aspect|v|version|niji|s|stylize|c|chaos|no|seed|fast|relax|turbo|draft)\b"
+)
+
+
+class MjImagineForm(ReferencesMixin):
+    prompt = forms.CharField(
+        label=_l("Describe the image"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4, "data-mj-prompt": ""}),
+    )
+    ar = forms.ChoiceField(
+        label=_l("Shape"),
+        required=False,
+        choices=[("", _l("Default (1:1)")), *choices.ratio_choices(choices.MJ_RATIOS)],
+    )
+    version = forms.ChoiceField(label=_l("Version"), choices=choices.MJ_VERSIONS, required=False)
+    stylize = forms.IntegerField(
+        label=_l("Stylize (0–1000)"), min_value=0, max_value=1000, required=False
+    )
+    chaos = forms.IntegerField(
+        label=_l("Variety between the four (0–100)"), min_value=0, max_value=100, required=False
+    )
+    no = forms.CharField(label=_l("Leave out (negative prompt)"), max_length=300, required=False)
+    seed = forms.IntegerField(label=_l("Seed"), min_value=0, max_value=4294967295, required=False)
+    speed = forms.ChoiceField(label=_l("Speed"), choices=choices.MJ_SPEEDS, required=False)
+
+    field_order = [
+        "prompt",
+        "ar",
+        "version",
+        "stylize",
+        "chaos",
+        "no",
+        "seed",
+        "speed",
+        "reference_files",
+        "reference_items",
+        "reference_urls",
+    ]
+
+    def flags(self) -> dict:
+        data = self.cleaned_data
+        return {
+            k: data.get(k)
+            for k in ("ar", "version", "stylize", "chaos", "no", "seed", "speed")
+            if data.get(k) not in (None, "")
+        }
+
+    def final_prompt(self) -> str:
+        """The prompt with the helper settings written as flags (flags typed by hand win)."""
+        base = self.cleaned_data["prompt"].strip()
+        typed = set(FLAG.findall(base))
+        parts, f = [base], self.flags()
+        if "ar" in f and not typed & {"ar", "aspect"}:
+            parts.append(f"--ar {f['ar']}")
+        if "version" in f and not typed & {"v", "version", "niji"}:
+            parts.append(
+                f"--{f['version']}" if f["version"].startswith("niji") else f"--v {f['version']}"
+            )
+        if "stylize" in f and not typed & {"s", "stylize"}:
+            parts.append(f"--stylize {f['stylize']}")
+        if "chaos" in f and not typed & {"c", "chaos"}:
+            parts.append(f"--chaos {f['chaos']}")
+        if "no" in f and "no" not in typed:
+            parts.append(f"--no {f['no']}")
+        if "seed" in f and "seed" not in typed:
+            parts.append(f"--seed {f['seed']}")
+        if "speed" in f and not typed & {"fast", "relax", "turbo", "draft"}:
+            parts.append(f"--{f['speed']}")
+        return " ".join(parts)
+
+    def create(self, request) -> Generation:
+        return self._create(
+            request,
+            kind=Kind.MIDJOURNEY,
+            action="imagine",
+            model="midjourney",
+            prompt=self.final_prompt(),
+            params={"base_prompt": self.cleaned_data["prompt"], "flags": self.flags()},
+        )
+
+
+class MjBlendForm(ReferencesMixin):
+    dimensions = forms.ChoiceField(
+        label=_l("Shape"), choices=choices.BLEND_DIMENSIONS, initial="SQUARE"
+    )
+    max_references = 5
+    min_references = 2
+
+    field_order = ["dimensions", "reference_files", "reference_items", "reference_urls"]
+
+    def create(self, request) -> Generation:
+        return self._create(
+            request,
+            kind=Kind.MIDJOURNEY,
+            action="blend",
+            model="midjourney",
+            prompt="",
+            params={"dimensions": self.cleaned_data["dimensions"]},
+        )
+
+
+class VideoForm(ReferencesMixin):
+    model = forms.ChoiceField(
+        label=_l("Model"), choices=choices.VIDEO_MODELS, widget=forms.RadioSelect, initial="ima-pro"
+    )
+    prompt = forms.CharField(
+        label=_l("Describe the video"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": _l("Slow dolly-in on a tea cup, warm light")}
+        ),
+    )
+    role_mode = forms.ChoiceField(
+        label=_l("How the images are used"),
+        choices=choices.ROLE_MODES,
+        initial="reference",
+        widget=forms.RadioSelect,
+    )
+    duration = forms.TypedChoiceField(
+        label=_l("Length"),
+        coerce=int,
+        initial=5,
+        choices=[(d, _l("%(n)d seconds") % {"n": d}) for d in choices.VIDEO_DURATIONS],
+    )
+    resolution = forms.ChoiceField(
+        label=_l("Resolution"), initial="720p", choices=[(r, r) for r in choices.VIDEO_RESOLUTIONS]
+    )
+    aspect_ratio = forms.ChoiceField(
+        label=_l("Shape"), initial="16:9", choices=choices.ratio_choices(choices.VIDEO_RATIOS)
+    )
+    audio = forms.BooleanField(label=_l("Generate sound"), required=False)
+    reference_video_urls = forms.CharField(
+        label=_l("Reference video links (optional, up to 3)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reference_audio_urls = forms.CharField(
+        label=_l("Reference audio links (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    field_order = [
+        "model",
+        "prompt",
+        "role_mode",
+        "reference_files",
+        "reference_items",
+        "reference_urls",
+        "duration",
+        "resolution",
+        "aspect_ratio",
+        "audio",
+        "reference_video_urls",
+        "reference_audio_urls",
+    ]
+
+    def _media_urls(self, name: str, limit: int) -> list[str]:
+        urls = _lines(self.cleaned_data.get(name, ""))
+        for url in urls:
+            try:
+                url_validator(url)
+            except ValidationError:
+                raise ValidationError(
+                    _("“%(url)s” is not an http(s) link.") % {"url": url[:80]}
+                ) from None
+        if len(urls) > limit:
+            raise ValidationError(_("At most %(n)d links.") % {"n": limit})
+        return urls
+
+    def clean_reference_video_urls(self):
+        return self._media_urls("reference_video_urls", choices.MAX_REFERENCE_CLIPS)
+
+    def clean_reference_audio_urls(self):
+        return self._media_urls("reference_audio_urls", choices.MAX_REFERENCE_CLIPS)
+
+    def clean(self):
+        cleaned = super().clean()
+        images = self.reference_count()
+        clips = len(cleaned.get("reference_video_urls") or []) + len(
+            cleaned.get("reference_audio_urls") or []
+        )
+        if not (cleaned.get("prompt") or "").strip() and not (images or clips):
+            self.add_error("prompt", _("Describe the video, or give at least one image or clip."))
+        if cleaned.get("role_mode") == "frame":
+            if not 1 <= images <= 2:
+                self.add_error(
+                    "role_mode",
+                    _(
+                        "First/last frame mode needs one image (first frame) or two (first and last)."
+                    ),
+                )
+            if clips:
+                self.add_error(
+                    "role_mode",
+                    _("First/last frame mode cannot be combined with reference video or audio."),
+                )
+        if (
+            cleaned.get("model") == "ima-pro-fast"
+            and cleaned.get("resolution") not in choices.FAST_VIDEO_RESOLUTIONS
+        ):
+            self.add_error("resolution", _("IMA-Pro Fast makes 720p videos only."))
+        return cleaned
+
+    def create(self, request) -> Generation:
+        d = self.cleaned_data
+        params = {
+            "role_mode": d["role_mode"],
+            "duration": d["duration"],
+            "resolution": d["resolution"],
+            "aspect_ratio": d["aspect_ratio"],
+            "audio": d["audio"],
+        }
+        if d.get("reference_video_urls"):
+            params["reference_video_urls"] = d["reference_video_urls"]
+        if d.get("reference_audio_urls"):
+            params["reference_audio_urls"] = d["reference_audio_urls"]
+        return self._create(
+            request,
+            kind=Kind.VIDEO,
+            action="generate",
+            model=d["model"],
+            prompt=d["prompt"],
+            params=params,
+        )
+
+
+MJ_ACTION_CHOICES = [
+    "upscale",
+    "variation",
+    "low_variation",
+    "high_variation",
+    "reroll",
+    "zoom",
+    "custom_zoom",
+    "pan",
+    "inpaint",
+    "remix",
+]
+
+
+class MjActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a, a) for a in MJ_ACTION_CHOICES])
+    index = forms.IntegerField(min_value=1, max_value=4, initial=1)
+    scale = forms.FloatField(required=False)
+    direction = forms.ChoiceField(required=False, choices=[("", "")] + choices.PAN_DIRECTIONS)
+    mode = forms.ChoiceField(
+        required=False, choices=[("", ""), ("strong", _l("Strong")), ("subtle", _l("Subtle"))]
+    )
+    remix_prompt = forms.CharField(required=False, max_length=4000, label=_l("New prompt"))
+    mask = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Buttons without JavaScript send one value, "do" = action:index[:argument].
+        if data is not None and data.get("do"):
+            data = data.copy()
+            parts = data["do"].split(":")
+            data["action"], data["index"] = parts[0], parts[1] if len(parts) > 1 else "1"
+            if len(parts) > 2:
+                data["direction" if parts[0] == "pan" else "scale"] = parts[2]
+        super().__init__(data, *args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action in {"zoom", "custom_zoom"}:
+            scale = cleaned.get("scale") or 2.0
+            if not 1.1 <= scale <= 2.0:
+                self.add_error("scale", _("Zoom out between 1.1× and 2×."))
+            cleaned["scale"] = scale
+        if action == "pan":
+            if not cleaned.get("direction"):
+                self.add_error("direction", _("Choose a direction."))
+            cleaned["scale"] = cleaned.get("scale") or 1.5
+        if action == "remix" and not (cleaned.get("remix_prompt") or "").strip():
+            self.add_error("remix_prompt", _("Write the new prompt for the remix."))
+        if action == "inpaint" and not cleaned.get("mask"):
+            self.add_error("mask", _("Draw the area to change on the image first."))
+        return cleaned

@@ -1,0 +1,90 @@
+"""Validated reference uploads: real images only, within size and pixel limits."""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from .media_processing import MediaError, _open
+from .models import ReferenceUpload
+
+ALLOWED_FORMATS = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
+
+
+def check_image(upload) -> tuple[bytes, Image.Image]:
+    """Read UPLOAD and check it is an image we accept; raise ValidationError with a clear reason."""
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            _("%(name)s is larger than %(limit)d MB.")
+            % {"name": upload.name, "limit": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+        )
+    data = upload.read()
+    try:
+        image = _open(data)
+    except MediaError:
+        raise ValidationError(
+            _("%(name)s is not an image we can read (PNG, JPEG, WebP or GIF).")
+            % {"name": upload.name}
+        ) from None
+    if image.format not in ALLOWED_FORMATS:
+        raise ValidationError(
+            _("%(name)s is a %(format)s file; use PNG, JPEG, WebP or GIF.")
+            % {"name": upload.name, "format": image.format}
+        )
+    return data, image
+
+
+def save_reference(team, user, upload) -> ReferenceUpload:
+    data, image = check_image(upload)
+    reference = ReferenceUpload(
+        team=team,
+        user=user,
+        original_name=upload.name[:200],
+        content_type=ALLOWED_FORMATS[image.format],
+        size_bytes=len(data),
+        width=image.width,
+        height=image.height,
+    )
+    extension = {"JPEG": "jpg"}.get(image.format, image.format.lower())
+    reference.file.save(f"reference.{extension}", ContentFile(data), save=True)
+    return reference
+
+
+def save_mask(team, user, data_url: str) -> ReferenceUpload:
+    """A mask drawn in the browser (a PNG data URL): white = repaint."""
+    import base64
+
+    if not data_url.startswith("data:image/png;base64,"):
+        raise ValidationError(_("Draw the area to change on the image first."))
+    try:
+        data = base64.b64decode(data_url.split(",", 1)[1], validate=True)
+        image = Image.open(io.BytesIO(data))
+        image.verify()
+        image = Image.open(io.BytesIO(data)).convert("L")
+    except Exception:
+        raise ValidationError(_("The mask could not be read. Draw it again.")) from None
+    if image.getextrema()[1] < 128:
+        raise ValidationError(_("Draw the area to change on the image first."))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    reference = ReferenceUpload(
+        team=team,
+        user=user,
+        original_name="mask.png",
+        content_type="image/png",
+        size_bytes=len(out.getvalue()),
+        width=image.width,
+        height=image.height,
+    )
+    reference.file.save("mask.png", ContentFile(out.getvalue()), save=True)
+    return reference
