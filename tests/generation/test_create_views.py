@@ -1,0 +1,373 @@
+"""Create forms, cards, the page poller, MJ actions, retry and history, per persona."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from gallery.models import Generation, Kind, ReferenceUpload, State
+from tests.conftest import HTMX
+from tests.factories import make_generation, make_item, png_bytes
+
+pytestmark = pytest.mark.django_db
+IMAGE = {
+    "model": "gemini-3-pro-image-preview",
+    "prompt": "a red fox",
+    "aspect_ratio": "16:9",
+    "size": "2K",
+}
+
+
+@pytest.fixture(autouse=True)
+def _capture_starts(monkeypatch):
+    started = []
+    monkeypatch.setattr("gallery.tasks.start_generation", started.append)
+    monkeypatch.setattr("gallery.views_generation.start_generation", started.append)
+    return started
+
+
+def test_a_member_creates_an_image_and_is_redirected_to_see_the_card(bob, _capture_starts):
+    response = bob.post("/create/image/", IMAGE)
+    assert response.status_code == 302
+    generation = Generation.objects.get()
+    assert (generation.kind, generation.state, generation.model) == (
+        Kind.IMAGE,
+        State.QUEUED,
+        IMAGE["model"],
+    )
+    assert generation.params == {"aspect_ratio": "16:9", "size": "2K"}
+    assert _capture_starts == [generation]
+    page = bob.get("/create/image/").content.decode()
+    assert f'id="gen-{generation.pk}"' in page and "a red fox" in page
+
+
+def test_htmx_create_answers_with_a_fresh_form_the_new_card_and_a_live_poller(bob):
+    body = bob.post("/create/image/", IMAGE, **HTMX).content.decode()
+    generation = Generation.objects.get()
+    assert 'id="create-form"' in body
+    assert f'id="gen-{generation.pk}"' in body and 'hx-swap-oob="afterbegin"' in body
+    assert 'id="poller" hx-swap-oob="true"' in body and "every 2s" in body
+
+
+def test_viewers_see_the_form_disabled_and_cannot_post(vera):
+    page = vera.get("/create/image/").content.decode()
+    assert "Viewers can look around but not create" in page
+    assert vera.post("/create/image/", IMAGE).status_code == 403
+    assert not Generation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({**IMAGE, "prompt": ""}, "This field is required"),
+        ({**IMAGE, "aspect_ratio": "1:8"}, "does not make 1:8 images"),
+        ({**IMAGE, "size": "512"}, "does not offer the 512 size"),
+        ({**IMAGE, "reference_urls": "ftp://x/y.png"}, "is not an http(s) link"),
+        (
+            {**IMAGE, "reference_urls": "\n".join(f"https://e.com/{i}.png" for i in range(15))},
+            "at most 14",
+        ),
+    ],
+)
+def test_the_image_form_explains_what_is_wrong(bob, data, message):
+    response = bob.post("/create/image/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Generation.objects.exists()
+
+
+def test_it_accepts_an_uploaded_reference_and_refuses_a_fake_one(bob):
+    good = SimpleUploadedFile("fox.png", png_bytes(), content_type="image/png")
+    assert bob.post("/create/image/", {**IMAGE, "reference_files": [good]}).status_code == 302
+    upload = ReferenceUpload.objects.get()
+    assert Generation.objects.get().params["reference_uploads"] == [upload.pk]
+    fake = SimpleUploadedFile("fox.png", b"<script>alert(1)</script>", content_type="image/png")
+    response = bob.post("/create/image/", {**IMAGE, "reference_files": [fake]})
+    assert response.status_code == 400 and "not an image we can read" in response.content.decode()
+
+
+def test_it_refuses_an_oversized_upload(bob, settings):
+    settings.UPLOAD_MAX_BYTES = 100
+    big = SimpleUploadedFile("big.png", png_bytes((200, 200)), content_type="image/png")
+    response = bob.post("/create/image/", {**IMAGE, "reference_files": [big]})
+    assert "larger than" in response.content.decode()
+
+
+def test_mj_imagine_writes_the_flags_into_the_prompt(bob):
+    bob.post(
+        "/create/midjourney/",
+        {
+            "prompt": "a castle",
+            "ar": "16:9",
+            "version": "7",
+            "stylize": "250",
+            "no": "people",
+            "seed": "42",
+            "speed": "fast",
+        },
+    )
+    generation = Generation.objects.get()
+    assert (
+        generation.prompt == "a castle --ar 16:9 --v 7 --stylize 250 --no people --seed 42 --fast"
+    )
+    assert generation.params["base_prompt"] == "a castle" and generation.action == "imagine"
+
+
+def test_flags_typed_by_hand_win_over_the_helpers(bob):
+    bob.post(
+        "/create/midjourney/", {"prompt": "a castle --ar 1:1", "ar": "16:9", "version": "niji 6"}
+    )
+    assert Generation.objects.get().prompt == "a castle --ar 1:1 --niji 6"
+
+
+def test_blend_needs_two_to_five_images(bob):
+    one = bob.post(
+        "/create/midjourney/?mode=blend",
+        {"mode": "blend", "dimensions": "SQUARE", "reference_urls": "https://e.com/a.png"},
+    )
+    assert "at least 2" in one.content.decode()
+    ok = bob.post(
+        "/create/midjourney/?mode=blend",
+        {
+            "mode": "blend",
+            "dimensions": "PORTRAIT",
+            "reference_urls": "https://e.com/a.png\nhttps://e.com/b.png",
+        },
+    )
+    assert ok.status_code == 302
+    assert Generation.objects.get().action == "blend"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"model": "ima-pro", "prompt": ""}, "give at least one image"),
+        ({"model": "ima-pro", "prompt": "x", "role_mode": "frame"}, "needs one image"),
+        (
+            {
+                "model": "ima-pro",
+                "prompt": "x",
+                "role_mode": "frame",
+                "reference_urls": "https://e.com/a.png",
+                "reference_video_urls": "https://e.com/v.mp4",
+            },
+            "cannot be combined",
+        ),
+        ({"model": "ima-pro-fast", "prompt": "x", "resolution": "1080p"}, "720p videos only"),
+    ],
+)
+def test_the_video_form_enforces_the_contract_rules(bob, data, message):
+    base = {"role_mode": "reference", "duration": "5", "resolution": "720p", "aspect_ratio": "16:9"}
+    response = bob.post("/create/video/", {**base, **data})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_a_video_from_a_first_frame_needs_no_prompt(bob, team_a, owner_a):
+    item = make_item(make_generation(team_a, owner_a))
+    response = bob.post(
+        "/create/video/",
+        {
+            "model": "ima-pro",
+            "role_mode": "frame",
+            "duration": "4",
+            "resolution": "720p",
+            "aspect_ratio": "9:16",
+            "reference_items": [item.pk],
+        },
+    )
+    assert response.status_code == 302
+    generation = Generation.objects.filter(kind=Kind.VIDEO).get()
+    assert generation.params["role_mode"] == "frame" and generation.params["reference_items"] == [
+        item.pk
+    ]
+    assert list(generation.source_items.all()) == [item]
+
+
+def test_edit_and_retry_prefills_the_form(bob, team_a, member_a):
+    source = make_generation(
+        team_a, member_a, prompt="old fox", params={"aspect_ratio": "3:2", "size": "2K"}
+    )
+    page = bob.get(f"/create/image/?from={source.pk}").content.decode()
+    assert "old fox</textarea>" in page
+    assert '<option value="3:2" selected>' in page
+
+
+def test_reuse_cannot_read_another_teams_generation(olga, team_a, owner_a):
+    secret = make_generation(team_a, owner_a, prompt="team a secret")
+    assert "team a secret" not in olga.get(f"/create/image/?from={secret.pk}").content.decode()
+
+
+def test_retry_makes_a_new_task_with_the_same_settings(bob, team_a, member_a, _capture_starts):
+    failed = make_generation(
+        team_a, member_a, state=State.FAILED, params={"size": "1K"}, error_message="boom"
+    )
+    body = bob.post(f"/tasks/{failed.pk}/again/", **HTMX).content.decode()
+    clone = Generation.objects.exclude(pk=failed.pk).get()
+    assert (
+        clone.params == failed.params and clone.state == State.QUEUED and clone.user == failed.user
+    )
+    assert f'id="gen-{clone.pk}"' in body and _capture_starts == [clone]
+
+
+def test_cancel_stops_tracking_an_active_task(bob, team_a, member_a):
+    running = make_generation(team_a, member_a, state=State.RUNNING)
+    bob.post(f"/tasks/{running.pk}/cancel/")
+    running.refresh_from_db()
+    assert running.state == State.CANCELLED
+
+
+def test_members_cannot_cancel_someone_elses_task(bob, team_a, owner_a):
+    running = make_generation(team_a, owner_a, state=State.RUNNING)
+    assert bob.post(f"/tasks/{running.pk}/cancel/").status_code == 404
+
+
+class TestThePoller:
+    def test_it_returns_only_cards_that_changed_since_the_last_poll(self, bob, team_a, member_a):
+        old = make_generation(team_a, member_a, state=State.RUNNING)
+        fresh = make_generation(team_a, member_a, state=State.RUNNING)
+        since = timezone.now()
+        Generation.objects.filter(pk=fresh.pk).update(
+            progress=50, updated_at=since + timedelta(seconds=1)
+        )
+        body = bob.get(
+            f"/tasks/poll/?ids={old.pk},{fresh.pk}&since={since.isoformat()}", **HTMX
+        ).content.decode()
+        assert f"#gen-{fresh.pk}" in body and f"#gen-{old.pk}" not in body
+        assert "every 2s" in body
+
+    def test_it_answers_286_and_stops_when_nothing_is_active(self, bob, team_a, member_a):
+        done = make_generation(team_a, member_a, state=State.DONE)
+        response = bob.get(f"/tasks/poll/?ids={done.pk}&since=2000-01-01T00:00:00Z", **HTMX)
+        assert response.status_code == 286
+        body = response.content.decode()
+        assert f"#gen-{done.pk}" in body and "hx-trigger" not in body
+
+    def test_it_ignores_other_teams_ids(self, olga, team_a, owner_a):
+        secret = make_generation(team_a, owner_a, state=State.RUNNING, prompt="team a secret")
+        body = olga.get(
+            f"/tasks/poll/?ids={secret.pk}&since=2000-01-01T00:00:00Z", **HTMX
+        ).content.decode()
+        assert "team a secret" not in body
+
+
+class TestMidjourneyActions:
+    @pytest.fixture
+    def grid(self, team_a, owner_a):
+        generation = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY)
+        for i in range(4):
+            make_item(generation, i)
+        return generation
+
+    @pytest.mark.parametrize(
+        ("data", "action", "index", "params"),
+        [
+            ({"do": "upscale:2"}, "upscale", 2, {}),
+            ({"do": "high_variation:3"}, "high_variation", 3, {}),
+            ({"do": "reroll:1"}, "reroll", 1, {}),
+            ({"do": "zoom:4:1.5"}, "zoom", 4, {"scale": 1.5}),
+            ({"do": "pan:1:left"}, "pan", 1, {"direction": "left", "scale": 1.5}),
+            (
+                {"action": "custom_zoom", "index": "2", "scale": "1.3"},
+                "custom_zoom",
+                2,
+                {"scale": 1.3},
+            ),
+            (
+                {"action": "remix", "index": "1", "remix_prompt": "at night", "mode": "strong"},
+                "remix",
+                1,
+                {"remix_prompt": "at night", "mode": "strong"},
+            ),
+        ],
+    )
+    def test_each_action_creates_a_linked_child_task(self, bob, grid, data, action, index, params):
+        assert bob.post(f"/tasks/{grid.pk}/mj/", data).status_code == 302
+        child = Generation.objects.get(parent=grid)
+        assert (child.action, child.parent_index, child.params) == (action, index, params)
+        assert child.source_items.get().index == index - 1
+
+    def test_vary_region_stores_the_painted_mask(self, bob, grid):
+        import base64
+        import io
+
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("L", (32, 32), 255).save(out, format="PNG")
+        mask = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+        bob.post(f"/tasks/{grid.pk}/mj/", {"action": "inpaint", "index": "2", "mask": mask})
+        child = Generation.objects.get(parent=grid)
+        assert ReferenceUpload.objects.get(pk=child.params["mask_upload"]).width == 32
+
+    def test_an_empty_mask_is_refused(self, bob, grid):
+        import base64
+        import io
+
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("L", (32, 32), 0).save(out, format="PNG")
+        mask = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+        bob.post(f"/tasks/{grid.pk}/mj/", {"action": "inpaint", "index": "2", "mask": mask})
+        assert not Generation.objects.filter(parent=grid).exists()
+
+    def test_actions_need_a_finished_midjourney_parent(self, bob, team_a, owner_a):
+        running = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, state=State.RUNNING)
+        bob.post(f"/tasks/{running.pk}/mj/", {"do": "upscale:1"})
+        image = make_generation(team_a, owner_a)
+        bob.post(f"/tasks/{image.pk}/mj/", {"do": "upscale:1"})
+        assert not Generation.objects.filter(parent__isnull=False).exists()
+
+    def test_bad_values_are_explained(self, bob, grid):
+        response = bob.post(f"/tasks/{grid.pk}/mj/", {"action": "remix", "index": "1"}, follow=True)
+        assert "Write the new prompt" in response.content.decode()
+        assert not Generation.objects.filter(parent=grid).exists()
+
+    def test_the_card_offers_every_action(self, bob, grid):
+        page = bob.get(f"/tasks/{grid.pk}/").content.decode()
+        for value in (
+            "upscale:1",
+            "upscale:4",
+            "low_variation:2",
+            "high_variation:2",
+            "reroll:1",
+            "zoom:3:2",
+            "pan:4:down",
+            f"/tasks/{grid.pk}/mj/region/3/",
+            'value="custom_zoom"',
+            'value="remix"',
+        ):
+            assert value in page, value
+
+
+class TestHistory:
+    def test_it_shows_my_tasks_or_the_teams_newest_first(self, bob, team_a, owner_a, member_a):
+        make_generation(team_a, member_a, prompt="bobs fox")
+        make_generation(team_a, owner_a, prompt="alices owl")
+        page = bob.get("/history/").content.decode()
+        assert "bobs fox" in page and "alices owl" not in page
+        team = bob.get("/history/?scope=team").content.decode()
+        assert team.index("alices owl") < team.index("bobs fox")  # newest first
+
+    def test_it_filters_by_member_kind_and_state(self, bob, team_a, owner_a, member_a):
+        make_generation(team_a, owner_a, kind=Kind.VIDEO, state=State.FAILED, prompt="owl video")
+        make_generation(team_a, owner_a, kind=Kind.IMAGE, state=State.DONE, prompt="owl image")
+        page = bob.get(
+            f"/history/?scope=team&member={owner_a.pk}&kind=video&state=failed"
+        ).content.decode()
+        assert "owl video" in page and "owl image" not in page
+
+    def test_it_paginates(self, bob, team_a, member_a):
+        for i in range(30):
+            make_generation(team_a, member_a, prompt=f"fox number {i}")
+        first = bob.get("/history/").content.decode()
+        second = bob.get("/history/?page=2").content.decode()
+        assert "fox number 29" in first and "fox number 0" not in first
+        assert "fox number 0" in second and "Page 2 of 2" in second
+
+    def test_an_empty_filter_says_so(self, bob):
+        assert "No tasks match these filters." in bob.get("/history/?kind=video").content.decode()
