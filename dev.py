@@ -83,7 +83,7 @@ def run(port: int) -> int:
     env.setdefault("ZCHEAP_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     # Each child gets its own process group, so stopping reaches runserver's autoreloader
     # child too, and a Ctrl-C is handled once, here, instead of racing in every process.
-    commands = [["runserver", f"127.0.0.1:{port}"], ["db_worker", "--interval", "0.5"]]
+    commands = [["runserver", f"127.0.0.1:{port}"], ["run_worker", "--interval", "0.5"]]
     procs = [
         subprocess.Popen([str(PY), "manage.py", *cmd], cwd=ROOT, env=env, start_new_session=True)
         for cmd in commands

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -19,7 +20,6 @@ from . import worker
 from .models import Generation, WorkerLoop
 
 STALE_AFTER = timedelta(seconds=60)
-RECONCILE_EVERY = timedelta(seconds=30)
 
 
 def start_generation(generation: Generation) -> None:
@@ -64,7 +64,12 @@ def reconcile_loop(token: str) -> dict:
         run_generation.enqueue(generation_id)
     for generation_id in report.get("reingest", []):
         ingest_generation.enqueue(generation_id)
-    _reschedule("reconcile", token, reconcile_loop, timezone.now() + RECONCILE_EVERY)
+    _reschedule(
+        "reconcile",
+        token,
+        reconcile_loop,
+        timezone.now() + timedelta(seconds=settings.RECONCILE_SECONDS),
+    )
     if report.get("active"):
         ensure_loop("poll", poll_loop, timezone.now())
     return {k: len(v) if isinstance(v, list) else v for k, v in report.items()}
@@ -81,12 +86,16 @@ def _reschedule(name: str, token: str, loop_task, when: datetime) -> None:
         loop_task.using(run_after=when).enqueue(new)
 
 
-def ensure_loop(name: str, loop_task, when: datetime) -> bool:
-    """Start loop NAME at WHEN unless a live one is due earlier; True if one was enqueued."""
+def ensure_loop(name: str, loop_task, when: datetime, *, restart: bool = False) -> bool:
+    """Start loop NAME at WHEN unless a live one is due earlier; True if one was enqueued.
+
+    restart=True (a worker starting up) replaces the loop even if it looks alive: its task may
+    have been claimed by a worker that was killed, and the backend never gives that back.
+    """
     now = timezone.now()
     with transaction.atomic():
         loop, _ = WorkerLoop.objects.select_for_update().get_or_create(name=name)
-        stale = loop.run_at is None or loop.run_at < now - STALE_AFTER
+        stale = restart or loop.run_at is None or loop.run_at < now - STALE_AFTER
         if not stale and loop.run_at <= when + timedelta(seconds=1):
             return False
         loop.token, loop.run_at = uuid.uuid4().hex, when
@@ -96,9 +105,12 @@ def ensure_loop(name: str, loop_task, when: datetime) -> bool:
     return True
 
 
-def ensure_loops() -> None:
+def ensure_loops(*, restart: bool = False) -> None:
     """Make sure polling (when work is in flight) and reconciling are scheduled."""
     when = worker.next_poll_time()
     if when is not None:
-        ensure_loop("poll", poll_loop, when)
-    ensure_loop("reconcile", reconcile_loop, timezone.now() + RECONCILE_EVERY)
+        ensure_loop("poll", poll_loop, when, restart=restart)
+    soon = timezone.now() + (
+        timedelta(seconds=1) if restart else timedelta(seconds=settings.RECONCILE_SECONDS)
+    )
+    ensure_loop("reconcile", reconcile_loop, soon, restart=restart)

@@ -28,8 +28,6 @@ from .zcheap_team import async_client_for_team, client_for_team
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
-POLL_LEASE = timedelta(seconds=90)
 LATE_POLL_EVERY = timedelta(minutes=5)
 MAX_SUBMIT_ATTEMPTS = 5
 MAX_INGEST_ATTEMPTS = 5
@@ -38,6 +36,10 @@ IN_FLIGHT = [State.SUBMITTED, State.RUNNING]
 
 def _now() -> datetime:
     return timezone.now()
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.WORKER_LEASE_SECONDS)
 
 
 def poll_delay(generation: Generation, now: datetime) -> timedelta:
@@ -78,7 +80,10 @@ def submit_one(generation_id: int) -> str:
     claimed = Generation.objects.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=generation_id, state=State.QUEUED
     ).update(
-        state=State.SUBMITTING, lease_until=now + LEASE, attempts=F("attempts") + 1, updated_at=now
+        state=State.SUBMITTING,
+        lease_until=now + _lease(),
+        attempts=F("attempts") + 1,
+        updated_at=now,
     )
     if claimed != 1:
         return "skipped"  # already submitted, cancelled, or another worker has it
@@ -176,7 +181,7 @@ def claim_due(now: datetime, limit: int) -> list[Generation]:
     )
     if not ids:
         return []
-    lease = now + POLL_LEASE + timedelta(microseconds=random.randint(1, 999_999))
+    lease = now + _lease() + timedelta(microseconds=random.randint(1, 999_999))
     Generation.objects.filter(free, pk__in=ids).update(lease_until=lease)
     return list(Generation.objects.filter(pk__in=ids, lease_until=lease).select_related("team"))
 
@@ -384,7 +389,7 @@ def ingest_one(generation_id: int) -> bool:
         Q(lease_until__isnull=True) | Q(lease_until__lt=now),
         pk=generation_id,
         state=State.DOWNLOADING,
-    ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
+    ).update(lease_until=now + _lease(), attempts=F("attempts") + 1)
     if claimed != 1:
         return False
     generation = Generation.objects.select_related("team").get(pk=generation_id)

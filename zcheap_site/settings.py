@@ -317,6 +317,9 @@ IMAGE_MAX_PIXELS = envint("IMAGE_MAX_PIXELS", 80_000_000)
 GENERATION_DEADLINES = {"image": 600, "mj": 900, "video": 3600}
 GENERATION_LATE_WINDOW = 24 * 3600
 POLL_BATCH_SIZE = envint("POLL_BATCH_SIZE", 200)
+# How long a worker owns a row it works on; a killed worker's rows are picked up after this.
+WORKER_LEASE_SECONDS = envint("WORKER_LEASE_SECONDS", 120)
+RECONCILE_SECONDS = envint("RECONCILE_SECONDS", 30)
 POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 100)
 
 # --- Gallery (browsing, boards, media serving) ----------------------------------------------

@@ -1,0 +1,27 @@
+"""Start a task worker: restart the poll and reconcile loops, then run django-tasks-db's worker.
+
+A worker that was killed leaves its loop tasks marked as running forever (the database backend
+does not recover them); the loops notice they are stale and this command restarts them, so work
+left behind is picked up again. Extra arguments go to `db_worker`.
+"""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from gallery.tasks import ensure_loops
+
+
+class Command(BaseCommand):
+    help = "Run the background worker (django-tasks-db) after restarting the gallery's loops."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval", type=float, default=0.5, help="seconds between queue checks"
+        )
+        parser.add_argument("--queue-name", default="default")
+
+    def handle(self, *args, interval, queue_name, **options):
+        ensure_loops(restart=True)
+        call_command("db_worker", interval=interval, queue_name=queue_name)
