@@ -7,6 +7,7 @@ twice, or two workers racing on one row, cannot submit twice or ingest twice.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import logging
 import random
@@ -321,6 +322,16 @@ def apply_poll(generation: Generation, result, now: datetime) -> str:
     return phase
 
 
+def run_async(coroutine):
+    """asyncio.run, also from a thread that already runs an event loop (then in a helper thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def poll_once(now: datetime | None = None, limit: int | None = None) -> int:
     """Claim one batch of due generations, poll them concurrently, write the results."""
     now = now or _now()
@@ -337,7 +348,7 @@ def poll_once(now: datetime | None = None, limit: int | None = None) -> int:
         )
         return {k: v for part in found for k, v in part.items()}
 
-    results = asyncio.run(fetch_all())
+    results = run_async(fetch_all())
     after = _now()
     for generation in batch:
         apply_poll(generation, results.get(generation.pk, e.TransientError("no result")), after)

@@ -23,7 +23,9 @@ def test_it_reports_demo_mode_when_the_team_has_no_key(alice):
 
 
 def test_it_calls_the_configured_base_url_with_the_key(alice, team_a, tmp_path):
-    with running_simulator(SimConfig.fast(state_path=tmp_path / "live.db", valid_keys=("sk-good-key-123",))) as url:
+    with running_simulator(
+        SimConfig.fast(state_path=tmp_path / "live.db", valid_keys=("sk-good-key-123",))
+    ) as url:
         team_a.base_url = url
         team_a.set_api_key("sk-good-key-123")
         team_a.save()

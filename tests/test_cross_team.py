@@ -113,7 +113,9 @@ def test_pages_without_parameters_never_show_team_a_to_outsiders(ctx, olga):
             continue
         url = _reverse_with_team_a_objects(name, entry, ctx)
         response = olga.get(url)
-        assert response.status_code in (200, 286, 302, 405), f"GET {url} gave {response.status_code}"
+        assert response.status_code in (200, 286, 302, 405), (
+            f"GET {url} gave {response.status_code}"
+        )
         assert b"Team Aurora" not in response.content, f"GET {url} shows team A to an outsider"
 
 

@@ -37,7 +37,10 @@ WRITER = textwrap.dedent(
 
 
 def _env(tmp_path: Path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    # Nothing from the test process's own environment that production would not have.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_ALLOW_ASYNC"))
+    }
     env.update(ZCHEAP_DATA_DIR=str(tmp_path), DATABASE_URL="", PYTHONPATH=str(ROOT), **extra)
     return env
 
@@ -52,7 +55,14 @@ def test_sqlite_takes_writes_from_two_processes_at_once(tmp_path):
     script.write_text(WRITER)
     start_at = str(time.time() + 2.5)
     writers = [
-        subprocess.Popen([sys.executable, str(script), "150", start_at], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(script), "150", start_at],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     results = [w.communicate(timeout=120) for w in writers]
@@ -60,7 +70,9 @@ def test_sqlite_takes_writes_from_two_processes_at_once(tmp_path):
         assert writer.returncode == 0, err
         assert out.strip() == "ok"
     check = "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='zcheap_site.settings';django.setup();from accounts.models import Team;from django.db import connection;c=connection.cursor();c.execute('PRAGMA journal_mode');print(Team.objects.get(name='counter').base_url, c.fetchone()[0])"
-    out = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
     assert out == ["300", "wal"]
 
 
@@ -73,7 +85,10 @@ def test_production_settings_pass_check_deploy(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -81,13 +96,19 @@ def test_production_settings_pass_check_deploy(tmp_path):
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = _env(tmp_path, DEBUG="false", SECRET_KEY="")
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
 
 def test_a_typo_in_a_boolean_setting_fails_loudly(tmp_path):
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=_env(tmp_path, DEBUG="ture"), capture_output=True, text=True
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_env(tmp_path, DEBUG="ture"),
+        capture_output=True,
+        text=True,
     )
     assert "DEBUG must be true or false" in result.stderr

@@ -155,6 +155,9 @@ def _database(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=envint("CONN_MAX_AGE", 0))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+        # Tests use a file too (not shared-cache memory), so the browser tests' live server and
+        # worker thread write concurrently exactly as the web server and worker do.
+        config["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
     return config

@@ -58,3 +58,38 @@ def login(page, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url("**/")
+
+
+@pytest.fixture
+def background_worker(settings, tmp_path):
+    """Run the worker's steps in a thread, as run_worker would, against the test database."""
+    import threading
+
+    from django.db import close_old_connections
+
+    from gallery import worker
+    from gallery.models import Generation, State
+
+    settings.ZCHEAP_SIMULATOR_DB = tmp_path / "sim.db"
+    settings.ZCHEAP_DEMO_SPEED = "fast"
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                for pk in Generation.objects.filter(state=State.QUEUED).values_list(
+                    "pk", flat=True
+                ):
+                    worker.submit_one(pk)
+                worker.poll_once()
+                for pk in worker.ready_for_ingest():
+                    worker.ingest_one(pk)
+            finally:
+                close_old_connections()
+            stop.wait(0.2)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from gallery.worker import run_async
 from gallery.zcheap import errors as e
 from gallery.zcheap import types as t
 from gallery.zcheap.client import AsyncZcheapClient, ZcheapClient
@@ -265,5 +266,5 @@ def test_the_async_client_polls_many_tasks_with_bounded_concurrency(sim_url):
             tasks = await asyncio.gather(*(aclient.get_image(s.task_id) for s in submits))
         return submits, tasks
 
-    submits, tasks = asyncio.run(run())
+    submits, tasks = run_async(run())
     assert {task.task_id for task in tasks} == {s.task_id for s in submits}

@@ -1,0 +1,78 @@
+"""In a real browser, in demo mode: an image, an MJ imagine then U2 and zoom, a video; the cards
+progress to done without reloading, and the video plays."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import login
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+DONE = 30_000
+
+
+def newest_card(page, count_before: int):
+    page.wait_for_function(f"document.querySelectorAll('#cards article').length > {count_before}")
+    return page.locator("#cards article").first
+
+
+def test_a_person_creates_images_mj_actions_and_a_video(page, owner_a, background_worker):
+    login(page, "alice@example.com", PASSWORD)
+
+    page.goto("/create/image/")
+    page.fill("textarea[name=prompt]", "a red fox in snow")
+    page.select_option("select[name=aspect_ratio]", "16:9")
+    page.click("#create-form button[type=submit]")
+    card = newest_card(page, 0)
+    card.locator(".badge-ok").wait_for(timeout=DONE)  # no reload: the poller updated the card
+    assert card.locator(".results img").count() == 1
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+    page.goto("/create/midjourney/")
+    page.fill("textarea[name=prompt]", "a lighthouse")
+    page.select_option("select[name=ar]", "3:2")
+    assert page.inner_text("[data-mj-final]") == "a lighthouse --ar 3:2"
+    page.click("#create-form button[type=submit]")
+    grid = newest_card(page, 0)
+    grid.locator(".badge-ok").wait_for(timeout=DONE)
+    assert grid.locator(".results img").count() == 4
+
+    grid.locator("summary", has_text="Midjourney actions").click()
+    grid.locator("button[value='upscale:2']").click()
+    upscale = newest_card(page, 1)
+    assert "Upscale #2" in upscale.locator(".card-kind").inner_text()
+    upscale.locator(".badge-ok").wait_for(timeout=DONE)
+    assert upscale.locator(".results img").count() == 1
+
+    upscale.locator("summary", has_text="Midjourney actions").click()
+    upscale.locator("button[value='zoom:1:2']").click()
+    zoom = newest_card(page, 2)
+    assert "Zoom out" in zoom.locator(".card-kind").inner_text()
+    zoom.locator(".badge-ok").wait_for(timeout=DONE)
+    assert zoom.locator(".results img").count() == 4
+
+    page.goto("/create/video/")
+    page.fill("textarea[name=prompt]", "a tea cup, slow dolly-in")
+    page.select_option("select[name=duration]", "4")
+    page.select_option("select[name=resolution]", "480p")
+    page.click("#create-form button[type=submit]")
+    video_card = newest_card(page, 0)
+    video_card.locator(".badge-ok").wait_for(timeout=DONE)
+    video = video_card.locator("video")
+    page.wait_for_function(
+        "v => v.readyState >= 1 && v.duration > 3", arg=video.element_handle(), timeout=DONE
+    )
+    assert video.get_attribute("poster")
+
+
+def test_a_failure_shows_a_clear_card_with_the_upstream_text(page, owner_a, background_worker):
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    page.fill("textarea[name=prompt]", "forbidden [sim:moderation]")
+    page.click("#create-form button[type=submit]")
+    card = newest_card(page, 0)
+    card.locator(".badge-err").wait_for(timeout=DONE)
+    assert "content review" in card.locator(".card-error").inner_text()
+    card.locator("summary", has_text="Details from Zcheap").click()
+    assert "moderation" in card.locator(".card-error pre").inner_text()
