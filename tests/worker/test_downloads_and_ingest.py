@@ -1,0 +1,118 @@
+"""SSRF-safe downloads and safe image handling."""
+
+from __future__ import annotations
+
+import io
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from PIL import Image
+
+from gallery import downloads, media_processing
+from tests.factories import png_bytes
+
+
+class _Handler(BaseHTTPRequestHandler):
+    routes: dict = {}
+
+    def do_GET(self):  # noqa: N802
+        status, headers, body = self.routes.get(self.path, (404, {}, b"nope"))
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", _Handler.routes
+    httpd.shutdown()
+    _Handler.routes.clear()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x.png",
+        "http://localhost/x.png",
+        "http://10.0.0.5/x.png",
+        "http://169.254.169.254/latest",
+        "http://[::1]/x.png",
+        "http://192.168.1.1/x.png",
+        "file:///etc/passwd",
+        "ftp://example.com/x.png",
+    ],
+)
+def test_it_refuses_private_loopback_and_non_http_addresses(url):
+    with pytest.raises(downloads.DownloadError) as info:
+        downloads.download(url, max_bytes=1000)
+    assert info.value.permanent
+
+
+def test_it_downloads_from_an_allowed_host_and_sniffs_the_type(server, settings):
+    base, routes = server
+    routes["/a"] = (
+        200,
+        {"Content-Type": "text/html"},
+        png_bytes(),
+    )  # the header lies; the bytes win
+    got = downloads.download(f"{base}/a", max_bytes=100_000, allowed_hosts=frozenset({"127.0.0.1"}))
+    assert got.content_type == "image/png" and got.extension == "png"
+
+
+def test_it_rechecks_every_redirect(server):
+    base, routes = server
+    routes["/hop"] = (302, {"Location": "http://10.1.2.3/secret.png"}, b"")
+    with pytest.raises(downloads.DownloadError, match="private network"):
+        downloads.download(f"{base}/hop", max_bytes=1000, allowed_hosts=frozenset({"127.0.0.1"}))
+
+
+def test_it_stops_reading_past_the_size_cap(server):
+    base, routes = server
+    routes["/big"] = (200, {}, b"\x89PNG\r\n\x1a\n" + b"0" * 50_000)
+    with pytest.raises(downloads.DownloadError, match="larger than allowed"):
+        downloads.download(f"{base}/big", max_bytes=10_000, allowed_hosts=frozenset({"127.0.0.1"}))
+
+
+def test_it_refuses_content_that_is_not_media(server):
+    base, routes = server
+    routes["/page"] = (
+        200,
+        {"Content-Type": "image/png"},
+        b"<html><script>alert(1)</script></html>",
+    )
+    with pytest.raises(downloads.DownloadError, match="not an image or video"):
+        downloads.download(f"{base}/page", max_bytes=10_000, allowed_hosts=frozenset({"127.0.0.1"}))
+
+
+def test_an_expired_link_is_a_permanent_failure(server):
+    base, _routes = server
+    with pytest.raises(downloads.DownloadError) as info:
+        downloads.download(f"{base}/gone", max_bytes=10_000, allowed_hosts=frozenset({"127.0.0.1"}))
+    assert info.value.permanent and "expired" in str(info.value)
+
+
+def test_thumbnails_of_a_4096_square_png_are_small_webps():
+    big = io.BytesIO()
+    Image.new("RGB", (4096, 4096), (10, 120, 200)).save(big, format="PNG")
+    info = media_processing.process_image(big.getvalue())
+    assert (info.width, info.height) == (4096, 4096)
+    for name, edge in media_processing.THUMB_SIZES.items():
+        thumb = Image.open(io.BytesIO(info.thumbs[name]))
+        assert thumb.format == "WEBP" and max(thumb.size) == edge
+
+
+def test_a_decompression_bomb_is_refused(settings):
+    settings.IMAGE_MAX_PIXELS = 1_000_000
+    bomb = io.BytesIO()
+    Image.new("1", (4000, 4000)).save(bomb, format="PNG")  # tiny file, 16 megapixels
+    with pytest.raises(media_processing.MediaError, match="too large"):
+        media_processing.process_image(bomb.getvalue())
