@@ -7,6 +7,14 @@ from . import views_browse as views
 
 urlpatterns = [
     path("gallery/", views.browse, name="browse"),
+    path("gallery/<int:item_id>/", views.item_detail, name="item_detail"),
+    path("gallery/<int:item_id>/favourite/", views.toggle_favourite, name="toggle_favourite"),
+    path("gallery/<int:item_id>/delete/", views.delete_item, name="delete_item"),
+    path("gallery/<int:item_id>/restore/", views.restore_item, name="restore_item"),
+    path("gallery/<int:item_id>/board/", views.add_to_board, name="add_to_board"),
+    path("boards/", views.boards, name="boards"),
+    path("boards/new/", views.create_board, name="create_board"),
+    path("boards/<int:board_id>/delete/", views.delete_board, name="delete_board"),
     path("media/<int:item_id>/", media_views.media_file, name="media_file"),
     path("media/<int:item_id>/<str:variant>/", media_views.media_file, name="media_variant"),
 ]

@@ -1,15 +1,236 @@
-"""The team gallery: grid, filters, detail, boards, favourites, media files."""
+"""The team gallery: grid with filters, detail (lightbox or page), favourites, delete/undo, boards."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts.models import Role
 from accounts.permissions import team_view
+
+from .filters import GalleryFilters, gallery_queryset, page_of
+from .models import Board, BoardItem, Favourite, Generation, MediaItem
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _boards_for(request: HttpRequest):
+    return Board.objects.filter(Q(shared=True) | Q(owner=request.user), team=request.team)
 
 
 @require_safe
 @team_view()
 def browse(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/coming_soon.html")
+    filters = GalleryFilters.from_query(request.GET, request.team, request.user)
+    queryset = filters.apply(gallery_queryset(request.team, request.user), request.user)
+    items, next_cursor = page_of(queryset, request.GET.get("after", ""))
+    context = {
+        "items": items,
+        "next_cursor": next_cursor,
+        "filters": filters,
+        "query": _query_without(request, "after"),
+        "boards": _boards_for(request),
+        "members": request.team.memberships.select_related("user"),
+        "models": MediaItem.objects.filter(team=request.team)
+        .values_list("model", flat=True)
+        .distinct()
+        .order_by("model"),
+        "page_is_continuation": bool(request.GET.get("after")),
+    }
+    if request.htmx and request.GET.get("after"):
+        return render(
+            request, "gallery/_grid_items.html", context
+        )  # infinite scroll: the next page
+    if request.htmx and request.headers.get("HX-Target") == "grid":
+        return render(request, "gallery/browse.html#grid", context)
+    return render(request, "gallery/browse.html", context)
+
+
+def _item(request: HttpRequest, item_id: int) -> MediaItem:
+    return get_object_or_404(
+        MediaItem.objects.select_related("user", "generation", "generation__parent"),
+        pk=item_id,
+        team=request.team,
+        deleted_at__isnull=True,
+    )
+
+
+def lineage(item: MediaItem) -> dict:
+    """Parent and children across engines: what this came from and what was made from it."""
+    generation = item.generation
+    parents, children = [], []
+    if generation is not None:
+        if generation.parent_id:
+            parents += list(generation.parent.items.filter(deleted_at__isnull=True)[:4])
+        parents += [
+            i for i in generation.source_items.filter(deleted_at__isnull=True) if i not in parents
+        ]
+        made = Generation.objects.filter(
+            Q(parent=generation, parent_index=item.index + 1) | Q(source_items=item)
+        )
+        children = list(
+            MediaItem.objects.filter(generation__in=made, deleted_at__isnull=True).select_related(
+                "generation"
+            )[:12]
+        )
+    return {"parents": parents[:8], "children": children}
+
+
+@require_safe
+@team_view()
+def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    base = gallery_queryset(request.team, request.user)
+    context = {
+        "item": item,
+        "g": item.generation,
+        **lineage(item),
+        "is_favourite": Favourite.objects.filter(user=request.user, item=item).exists(),
+        "newer": base.filter(pk__gt=item.pk).order_by("pk").values_list("pk", flat=True).first(),
+        "older": base.filter(pk__lt=item.pk).values_list("pk", flat=True).first(),
+        "boards": _boards_for(request).filter(query=""),
+        "can_delete": _can_delete(request, item),
+    }
+    template = "gallery/item_detail.html#detail" if request.htmx else "gallery/item_detail.html"
+    return render(request, template, context)
+
+
+def _can_delete(request: HttpRequest, item: MediaItem) -> bool:
+    membership = request.membership
+    return membership.can_manage or (membership.can_generate and item.user_id == request.user.id)
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = fallback
+    return redirect(target)
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def toggle_favourite(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Favourites are per person (viewers only browse)."""
+    item = _item(request, item_id)
+    deleted, _count = Favourite.objects.filter(user=request.user, item=item).delete()
+    if not deleted:
+        # get_or_create: a double click racing us still ends as one favourite
+        Favourite.objects.get_or_create(user=request.user, item=item)
+    if request.htmx:
+        return render(
+            request, "gallery/_fav_button.html", {"item": item, "is_favourite": not deleted}
+        )
+    return _back(request, reverse("gallery:item_detail", args=[item.pk]))
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def delete_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    if not _can_delete(request, item):
+        raise Http404  # members delete only their own
+    MediaItem.objects.filter(pk=item.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=request.user
+    )
+    messages.success(
+        request,
+        _("Deleted. You can undo this from the message below."),
+        extra_tags=f"undo:{item.pk}",
+    )
+    if request.htmx:
+        response = HttpResponse("")
+        response["HX-Trigger"] = "itemDeleted"
+        return response
+    return _back(request, reverse("gallery:browse"))
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def restore_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = get_object_or_404(MediaItem, pk=item_id, team=request.team, deleted_at__isnull=False)
+    if not _can_delete(request, item):
+        raise Http404
+    MediaItem.objects.filter(pk=item.pk).update(deleted_at=None, deleted_by=None)
+    messages.success(request, _("Restored."))
+    return _back(request, reverse("gallery:item_detail", args=[item.pk]))
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def add_to_board(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _item(request, item_id)
+    board_id = request.POST.get("board", "")
+    name = request.POST.get("new_board", "").strip()[:100]
+    if name:
+        board = Board.objects.create(
+            team=request.team,
+            owner=request.user,
+            name=name,
+            shared=request.POST.get("shared") == "1",
+        )
+    else:
+        board = get_object_or_404(
+            _boards_for(request).filter(query=""), pk=board_id if board_id.isdigit() else 0
+        )
+    BoardItem.objects.get_or_create(board=board, item=item)
+    messages.success(request, _("Added to %(board)s.") % {"board": board.name})
+    return _back(request, reverse("gallery:item_detail", args=[item.pk]))
+
+
+@require_safe
+@team_view()
+def boards(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "gallery/boards.html", {"boards": _boards_for(request).select_related("owner")}
+    )
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def create_board(request: HttpRequest) -> HttpResponse:
+    """A board, or a smart board that keeps the current gallery filters (a saved search)."""
+    name = request.POST.get("name", "").strip()[:100]
+    if not name:
+        messages.error(request, _("Give the board a name."))
+        return _back(request, reverse("gallery:boards"))
+    query = request.POST.get("query", "")[:500] if request.POST.get("smart") == "1" else ""
+    board = Board.objects.create(
+        team=request.team,
+        owner=request.user,
+        name=name,
+        shared=request.POST.get("shared") == "1",
+        query=query,
+    )
+    messages.success(request, _("Board %(name)s created.") % {"name": board.name})
+    return redirect(board_url(board))
+
+
+def board_url(board: Board) -> str:
+    return (
+        f"{reverse('gallery:browse')}?{board.query}"
+        if board.is_smart
+        else f"{reverse('gallery:browse')}?board={board.pk}"
+    )
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def delete_board(request: HttpRequest, board_id: int) -> HttpResponse:
+    board = get_object_or_404(Board, pk=board_id, team=request.team)
+    if board.owner_id != request.user.id and not request.membership.can_manage:
+        raise Http404
+    board.delete()
+    messages.success(request, _("Board deleted; its images stay in the gallery."))
+    return redirect("gallery:boards")

@@ -69,7 +69,7 @@ def _reverse_with_team_a_objects(name: str, entry: URLPattern, ctx: dict) -> str
     for param in entry.pattern.regex.groupindex:
         if param not in factories:
             pytest.fail(
-                f"URL {name} takes <{param}>: add a factory for it to tests/url_params.py "
+                f"URL {name} takes <{param}>: add a factory for it to FACTORIES in tests/url_params_<area>.py "
                 "so the cross-team test can check outsiders get 404"
             )
         kwargs[param] = factories[param](ctx)

@@ -1,0 +1,119 @@
+"""The gallery's filters: one place that turns a query string into a queryset.
+
+The grid, board pages and (later) smart boards and ZIP downloads all go through here, so a
+filter means the same thing everywhere and every query is scoped to the team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from .models import Board, Favourite, Kind, MediaItem
+
+PAGE_SIZE = 60
+
+
+@dataclass
+class GalleryFilters:
+    kind: str = ""
+    model: str = ""
+    member: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    favourites: bool = False
+    board: Board | None = None
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, data, team, user) -> GalleryFilters:
+        """Read filters leniently: anything malformed is simply ignored, never a 500."""
+        member = data.get("member", "")
+        board = None
+        board_id = data.get("board", "")
+        if board_id.isdigit():
+            board = Board.objects.filter(
+                Q(shared=True) | Q(owner=user), team=team, pk=int(board_id)
+            ).first()
+        return cls(
+            kind=data.get("kind", "") if data.get("kind", "") in Kind.values else "",
+            model=data.get("model", "")[:60],
+            member=int(member) if member.isdigit() else None,
+            date_from=parse_date(data.get("from", "") or "")
+            if _is_date(data.get("from"))
+            else None,
+            date_to=parse_date(data.get("to", "") or "") if _is_date(data.get("to")) else None,
+            favourites=data.get("fav") == "1",
+            board=board,
+            q=data.get("q", "").strip()[:200],
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(
+            [
+                self.kind,
+                self.model,
+                self.member,
+                self.date_from,
+                self.date_to,
+                self.favourites,
+                self.board,
+                self.q,
+            ]
+        )
+
+    def apply(self, queryset: QuerySet, user) -> QuerySet:
+        if self.kind:
+            queryset = queryset.filter(kind=self.kind)
+        if self.model:
+            queryset = queryset.filter(model=self.model)
+        if self.member:
+            queryset = queryset.filter(user_id=self.member)
+        tz = timezone.get_current_timezone()
+        if self.date_from:
+            queryset = queryset.filter(
+                created_at__gte=datetime.combine(self.date_from, time.min, tz)
+            )
+        if self.date_to:
+            queryset = queryset.filter(
+                created_at__lt=datetime.combine(self.date_to + timedelta(days=1), time.min, tz)
+            )
+        if self.favourites:
+            queryset = queryset.filter(favourites__user=user)
+        if self.board:
+            queryset = queryset.filter(boarditem__board=self.board)
+        for word in self.q.split()[:8]:
+            queryset = queryset.filter(prompt__icontains=word)
+        return queryset
+
+
+def _is_date(value) -> bool:
+    try:
+        return bool(value) and parse_date(value) is not None
+    except ValueError:
+        return False
+
+
+def gallery_queryset(team, user) -> QuerySet:
+    """Visible items of TEAM with what the grid shows, in a fixed number of queries."""
+    return (
+        MediaItem.objects.filter(team=team, deleted_at__isnull=True)
+        .select_related("user")
+        .annotate(is_favourite=Exists(Favourite.objects.filter(item=OuterRef("pk"), user=user)))
+        .order_by("-pk")
+    )
+
+
+def page_of(queryset: QuerySet, after: str) -> tuple[list[MediaItem], int | None]:
+    """Keyset pagination on pk: constant cost however deep you scroll. Returns (items, next cursor)."""
+    if after.isdigit():
+        queryset = queryset.filter(pk__lt=int(after))
+    items = list(queryset[: PAGE_SIZE + 1])
+    more = len(items) > PAGE_SIZE
+    items = items[:PAGE_SIZE]
+    return items, (items[-1].pk if more and items else None)

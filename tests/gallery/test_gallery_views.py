@@ -1,0 +1,187 @@
+"""The team gallery per persona: grid, filters, search, detail, favourites, delete/undo, boards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from gallery.models import Board, Favourite, Kind, MediaItem
+from tests.conftest import HTMX
+from tests.factories import make_generation, make_item
+
+pytestmark = pytest.mark.django_db
+
+
+def item_for(team, user, prompt="a red fox", kind=Kind.IMAGE, **fields):
+    return make_item(make_generation(team, user, kind=kind, prompt=prompt, **fields))
+
+
+def test_members_and_viewers_browse_the_teams_results_newest_first(team_a, owner_a, bob, vera):
+    old = item_for(team_a, owner_a, "old owl")
+    new = item_for(team_a, owner_a, "new fox")
+    for client in (bob, vera):
+        page = client.get("/gallery/").content.decode()
+        assert page.index(f"/gallery/{new.pk}/") < page.index(f"/gallery/{old.pk}/")
+
+
+def test_outsiders_see_only_their_own_team(team_a, owner_a, olga):
+    item_for(team_a, owner_a, "team a secret")
+    page = olga.get("/gallery/").content.decode()
+    assert "team a secret" not in page and "Nothing here yet" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("kind=video", "moving tea", "red fox"),
+        ("q=fox+snow", "red fox in snow", "red fox at night"),
+        ("q=TEA", "moving tea", "red fox"),
+    ],
+)
+def test_filters_and_search(team_a, owner_a, bob, query, shown, hidden):
+    item_for(team_a, owner_a, "red fox in snow")
+    item_for(team_a, owner_a, "red fox at night")
+    item_for(team_a, owner_a, "moving tea", kind=Kind.VIDEO, model="ima-pro")
+    page = bob.get(f"/gallery/?{query}").content.decode()
+    assert shown in page and hidden not in page
+
+
+def test_member_model_and_date_filters(team_a, owner_a, member_a, bob):
+    mine = item_for(team_a, member_a, "bobs image", model="gemini-3.1-flash-image-preview")
+    item_for(team_a, owner_a, "alices image")
+    MediaItem.objects.filter(pk=mine.pk).update(created_at=timezone.now() - timedelta(days=10))
+    assert "alices image" not in bob.get(f"/gallery/?member={member_a.pk}").content.decode()
+    assert (
+        "alices image"
+        not in bob.get("/gallery/?model=gemini-3.1-flash-image-preview").content.decode()
+    )
+    recent = (timezone.now() - timedelta(days=2)).date().isoformat()
+    page = bob.get(f"/gallery/?from={recent}").content.decode()
+    assert "alices image" in page and "bobs image" not in page
+    assert bob.get("/gallery/?from=not-a-date&member=x&board=y").status_code == 200
+
+
+def test_htmx_filtering_returns_just_the_grid(team_a, owner_a, bob):
+    item_for(team_a, owner_a, "red fox")
+    body = bob.get("/gallery/?q=fox", HTTP_HX_TARGET="grid", **HTMX).content.decode()
+    assert body.lstrip().startswith('<div id="grid">') and "red fox" in body
+
+
+def test_infinite_scroll_pages_by_cursor_and_works_without_javascript(team_a, owner_a, bob):
+    items = [item_for(team_a, owner_a, f"n{i}") for i in range(65)]
+    first = bob.get("/gallery/").content.decode()
+    cursor = items[5].pk  # 60 newest shown: items[64]..items[5]
+    assert f"after={cursor}" in first and 'hx-trigger="revealed"' in first
+    rest = bob.get(f"/gallery/?after={cursor}", **HTMX).content.decode()
+    assert f"/gallery/{items[0].pk}/" in rest and f"/gallery/{items[5].pk}/" not in rest
+    assert "after=" not in rest  # the end
+
+
+def test_the_grid_costs_the_same_number_of_queries_at_100_and_300_items(team_a, owner_a, bob):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert bob.get("/gallery/").status_code == 200
+        return len(queries)
+
+    generation = make_generation(team_a, owner_a)
+    for i in range(100):
+        make_item(generation, i)
+    count()  # warm-up: the first request also stores the current team in the session
+    at_100 = count()
+    for i in range(100, 300):
+        make_item(generation, i)
+    assert count() == at_100
+
+
+def test_the_detail_shows_everything_and_its_lineage(team_a, owner_a, bob):
+    source = item_for(team_a, owner_a, "source image", usage={"total_tokens": 1514})
+    video = make_generation(
+        team_a, owner_a, kind=Kind.VIDEO, prompt="animated", params={"role_mode": "frame"}
+    )
+    video.source_items.add(source)
+    child = make_item(video)
+    page = bob.get(f"/gallery/{source.pk}/").content.decode()
+    assert "source image" in page and "1514 tokens" in page and "Alice" in page
+    assert f"/gallery/{child.pk}/" in page  # "used for"
+    back = bob.get(f"/gallery/{child.pk}/").content.decode()
+    assert f"/gallery/{source.pk}/" in back  # "made from"
+    assert f"/create/video/?from={video.pk}" in back
+
+
+def test_detail_links_to_reuse_and_use_as_reference(team_a, owner_a, bob):
+    item = item_for(team_a, owner_a)
+    page = bob.get(f"/gallery/{item.pk}/").content.decode()
+    for link in (
+        f"/create/image/?from={item.generation_id}",
+        f"/create/image/?ref_item={item.pk}",
+        f"ref_item={item.pk}&amp;as=frame",
+        f"mode=blend&amp;ref_item={item.pk}",
+        "?download=1",
+    ):
+        assert link in page, link
+
+
+def test_use_as_reference_prefills_the_forms(team_a, owner_a, bob):
+    item = item_for(team_a, owner_a)
+    image_form = bob.get(f"/create/image/?ref_item={item.pk}").content.decode()
+    assert f'value="{item.pk}" checked' in image_form
+    video_form = bob.get(f"/create/video/?ref_item={item.pk}&as=frame").content.decode()
+    assert 'value="frame" required id="id_role_mode_1" checked' in video_form
+
+
+def test_favourites_are_per_person_and_filterable(team_a, owner_a, bob, alice, vera):
+    item = item_for(team_a, owner_a, "loved one")
+    other = item_for(team_a, owner_a, "ignored one")
+    body = bob.post(f"/gallery/{item.pk}/favourite/", **HTMX).content.decode()
+    assert 'aria-pressed="true"' in body
+    mine = bob.get("/gallery/?fav=1").content.decode()
+    assert "loved one" in mine and "ignored one" not in mine
+    assert "loved one" not in alice.get("/gallery/?fav=1").content.decode()
+    bob.post(f"/gallery/{item.pk}/favourite/")
+    assert not Favourite.objects.exists()
+    assert vera.post(f"/gallery/{other.pk}/favourite/").status_code == 403
+
+
+def test_members_delete_their_own_with_undo_admins_anyones(team_a, owner_a, member_a, bob, alice):
+    bobs = item_for(team_a, member_a, "bobs")
+    alices = item_for(team_a, owner_a, "alices")
+    assert bob.post(f"/gallery/{alices.pk}/delete/").status_code == 404
+    response = bob.post(f"/gallery/{bobs.pk}/delete/", follow=True)
+    page = response.content.decode()
+    assert "You can undo this" in page and f"/gallery/{bobs.pk}/restore/" in page
+    assert "bobs" not in bob.get("/gallery/").content.decode()
+    assert bob.get(f"/media/{bobs.pk}/").status_code == 404
+    bob.post(f"/gallery/{bobs.pk}/restore/")
+    assert "bobs" in bob.get("/gallery/").content.decode()
+    alice.post(f"/gallery/{bobs.pk}/delete/")
+    bobs.refresh_from_db()
+    assert bobs.deleted_at is not None and bobs.deleted_by == owner_a
+
+
+def test_viewers_cannot_delete(team_a, owner_a, vera):
+    item = item_for(team_a, owner_a)
+    assert vera.post(f"/gallery/{item.pk}/delete/").status_code == 403
+
+
+def test_boards_private_or_shared(team_a, owner_a, member_a, bob, alice):
+    item = item_for(team_a, owner_a, "boarded")
+    bob.post(f"/gallery/{item.pk}/board/", {"new_board": "Bobs picks"})
+    private = Board.objects.get(name="Bobs picks")
+    assert not private.shared and list(private.items.all()) == [item]
+    assert "boarded" in bob.get(f"/gallery/?board={private.pk}").content.decode()
+    assert "Bobs picks" not in alice.get("/boards/").content.decode()
+    assert alice.post(f"/gallery/{item.pk}/board/", {"board": private.pk}).status_code == 404
+    bob.post(f"/gallery/{item.pk}/board/", {"new_board": "Team picks", "shared": "1"})
+    assert "Team picks" in alice.get("/boards/").content.decode()
+
+
+def test_a_smart_board_keeps_the_search_and_shows_new_matches(team_a, owner_a, bob):
+    bob.post("/boards/new/", {"name": "Foxes", "smart": "1", "query": "q=fox"})
+    board = Board.objects.get(name="Foxes")
+    assert board.is_smart
+    item_for(team_a, owner_a, "a fox made later")
+    assert "a fox made later" in bob.get(f"/gallery/?{board.query}").content.decode()
