@@ -72,8 +72,11 @@ def lineage(item: MediaItem) -> dict:
     generation = item.generation
     parents, children = [], []
     if generation is not None:
-        if generation.parent_id:
-            parents += list(generation.parent.items.filter(deleted_at__isnull=True)[:4])
+        if generation.parent_id:  # an MJ action: the image it acted on (or the whole grid)
+            acted_on = generation.parent.items.filter(deleted_at__isnull=True)
+            if generation.parent_index:
+                acted_on = acted_on.filter(index=generation.parent_index - 1)
+            parents += list(acted_on[:4])
         parents += [
             i for i in generation.source_items.filter(deleted_at__isnull=True) if i not in parents
         ]

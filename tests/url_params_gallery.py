@@ -8,5 +8,7 @@ from tests.factories import make_generation, make_item
 FACTORIES = {
     "item_id": lambda ctx: make_item(make_generation(ctx["team_a"], ctx["owner_a"])).pk,
     "variant": lambda ctx: "original",
-    "board_id": lambda ctx: Board.objects.create(team=ctx["team_a"], owner=ctx["owner_a"], name="A", shared=True).pk,
+    "board_id": lambda ctx: (
+        Board.objects.create(team=ctx["team_a"], owner=ctx["owner_a"], name="A", shared=True).pk
+    ),
 }

@@ -185,3 +185,18 @@ def test_a_smart_board_keeps_the_search_and_shows_new_matches(team_a, owner_a, b
     assert board.is_smart
     item_for(team_a, owner_a, "a fox made later")
     assert "a fox made later" in bob.get(f"/gallery/?{board.query}").content.decode()
+
+
+def test_an_mj_action_lists_only_the_image_it_acted_on_as_its_source(team_a, owner_a, bob):
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="grid")
+    quadrants = [make_item(grid, i) for i in range(4)]
+    upscale = make_generation(
+        team_a, owner_a, kind=Kind.MIDJOURNEY, action="upscale", parent=grid, parent_index=2
+    )
+    result = make_item(upscale)
+    page = bob.get(f"/gallery/{result.pk}/").content.decode()
+    lineage = page[page.index('class="lineage"') :]
+    assert f"/gallery/{quadrants[1].pk}/" in lineage
+    assert all(
+        f"/gallery/{q.pk}/" not in lineage for q in (quadrants[0], quadrants[2], quadrants[3])
+    )
