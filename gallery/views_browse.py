@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -54,7 +54,15 @@ def browse(request: HttpRequest) -> HttpResponse:
             request, "gallery/_grid_items.html", context
         )  # infinite scroll: the next page
     if request.htmx and request.headers.get("HX-Target") == "grid":
-        return render(request, "gallery/browse.html#grid", context)
+        response = render(request, "gallery/browse.html#grid", context)
+        clean = QueryDict(mutable=True)  # shareable URLs: only the filters actually set
+        for key, value in request.GET.items():
+            if value and key != "after":
+                clean[key] = value
+        response["HX-Push-Url"] = reverse("gallery:browse") + (
+            f"?{clean.urlencode()}" if clean else ""
+        )
+        return response
     return render(request, "gallery/browse.html", context)
 
 

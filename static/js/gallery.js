@@ -29,6 +29,11 @@
     if (box && box.open) open(target); else window.location.href = target;
   });
 
+  // The search box searches as you type; its "change" on blur must not search a second time.
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "q") event.stopPropagation();
+  }, true);
+
   document.addEventListener("click", function (event) {  // click on the backdrop closes
     var box = dialog();
     if (box && event.target === box) box.close();

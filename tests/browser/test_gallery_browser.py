@@ -1,0 +1,62 @@
+"""The gallery in a real browser: scroll, filter, lightbox with arrow keys, favourite, board, reuse."""
+
+from __future__ import annotations
+
+import pytest
+
+from gallery.models import Board, Favourite, Kind
+from tests.browser.conftest import login
+from tests.conftest import PASSWORD
+from tests.factories import make_generation, make_item
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
+    generation = make_generation(
+        team_a, owner_a, prompt="a fox in snow", params={"aspect_ratio": "3:2", "size": "2K"}
+    )
+    for i in range(70):
+        make_item(generation, i)
+    owl = make_item(
+        make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="an owl at night")
+    )
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/gallery/")
+    tiles = page.locator(".tile-item")
+    assert tiles.count() == 60
+    page.locator(".grid-more").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('.tile-item').length === 71")
+
+    page.fill("#q", "owl")
+    page.wait_for_function("document.querySelectorAll('.tile-item').length === 1")
+    assert page.url.endswith("/gallery/?q=owl")  # the filter is in the URL: shareable, back works
+
+    page.click(f'a[href="/gallery/{owl.pk}/"]')
+    dialog = page.locator("#lightbox")
+    dialog.locator("[data-detail]").wait_for()
+    assert "an owl at night" in dialog.inner_text()
+    dialog.locator("button", has_text="Add to favourites").click()
+    dialog.locator("button[aria-pressed=true]").wait_for()
+    assert Favourite.objects.filter(user=owner_a, item=owl).exists()
+    page.keyboard.press("ArrowRight")  # older item
+    dialog.locator("text=a fox in snow").first.wait_for()
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('.tile-item').length >= 60")
+    fox = page.locator(".tile-item a").nth(1)
+    fox.click()
+    dialog.locator("[data-detail]").wait_for()
+    dialog.locator("input[name=new_board]").fill("Foxes")
+    dialog.locator(".board-form button").click()
+    page.locator(".message", has_text="Added to Foxes").wait_for()
+    assert Board.objects.get(name="Foxes").items.count() == 1
+
+    page.goto(f"/gallery/{generation.items.first().pk}/")
+    page.click("text=Reuse settings")
+    page.wait_for_url("**/create/image/?from=*")
+    assert page.input_value("textarea[name=prompt]") == "a fox in snow"
+    assert page.input_value("select[name=aspect_ratio]") == "3:2"
+    assert page.input_value("select[name=size]") == "2K"
