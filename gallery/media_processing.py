@@ -61,17 +61,18 @@ def webp_thumbs(image: Image.Image) -> dict[str, bytes]:
     largest = max(THUMB_SIZES.values())
     if image.format == "JPEG":
         image.draft("RGB", (largest, largest))  # decode at 1/2, 1/4 or 1/8 scale when possible
-    image = ImageOps.exif_transpose(image)
+    # In place: never hold a second full-size copy of a big image in memory.
+    image.thumbnail((largest, largest), Image.Resampling.LANCZOS)
+    ImageOps.exif_transpose(image, in_place=True)
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB")
     out = {}
     for name, edge in sorted(THUMB_SIZES.items(), key=lambda kv: -kv[1]):
-        copy = image.copy()
+        copy = image.copy()  # small by now
         copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
         copy.save(buffer, format="WEBP", quality=80, method=4)
         out[name] = buffer.getvalue()
-        image = copy  # each smaller size starts from the previous one: cheaper
     return out
 
 
