@@ -257,6 +257,12 @@ class MediaItem(models.Model):
         ]
         indexes = [
             models.Index(fields=["team", "deleted_at", "-created_at"], name="item_team_live"),
+            # The grid's keyset pagination: newest first by id, live items only, no sort step.
+            models.Index(
+                fields=["team", "-id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="item_team_live_id",
+            ),
             models.Index(fields=["team", "kind", "-created_at"], name="item_team_kind"),
             models.Index(fields=["team", "user", "-created_at"], name="item_team_user"),
             models.Index(fields=["team", "model", "-created_at"], name="item_team_model"),

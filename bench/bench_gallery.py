@@ -1,0 +1,112 @@
+"""Gallery speed at 10,000 items: the real page against a bare view of the same 60 rows, and the
+query plans of filtered and searched queries.
+
+    .venv/bin/python -m bench.bench_gallery [--count 10000] [--rounds 30]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/zcheap_bench .venv/bin/python -m bench.bench_gallery
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TMP = Path(tempfile.mkdtemp(prefix="zcheap-bench-"))
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="zcheap_site.settings",
+    ZCHEAP_DATA_DIR=str(TMP),
+    DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{TMP / 'bench.db'}"),
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+
+
+def timed(fn, rounds: int) -> float:
+    fn()
+    samples = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.ROOT_URLCONF = "bench.gallery_urls"
+    settings.DEBUG = False
+    if connection.vendor == "postgresql":
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("seed_gallery", "--count", str(args.count), "--team", "Benchmark team")
+    print(
+        f"seeded {args.count} items in {time.perf_counter() - started:.1f} s ({connection.vendor})"
+    )
+    from accounts.models import Team, User
+    from gallery.filters import gallery_queryset
+
+    user = User.objects.get(email="bench@example.com")
+    team = Team.objects.get(name="Benchmark team")
+    client = Client()
+    client.force_login(user)
+
+    def page():
+        assert client.get("/gallery/").status_code == 200
+
+    def bare():
+        assert client.get("/bench-bare/").status_code == 200
+
+    real, minimal = timed(page, args.rounds), timed(bare, args.rounds)
+    print(f"gallery page (60 of {args.count})   {real * 1000:6.1f} ms median")
+    print(f"bare view, same 60 rows, same stack {minimal * 1000:5.1f} ms median")
+    print(f"ratio                              {real / minimal:6.2f}×  (target ≤ 1.5×)")
+    settings.DEBUG = True
+    reset_queries()
+    page()
+    print(f"queries per gallery page           {len(connection.queries)}")
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh statistics after the bulk insert, as in production
+    print("\nquery plans")
+    base = gallery_queryset(team, user)
+    for label, qs in [
+        ("newest page", base),
+        ("kind=video", base.filter(kind="video")),
+        ("member", base.filter(user=user)),
+        ("search 'fox'", base.filter(prompt__icontains="fox")),
+        ("deep page (cursor)", base.filter(pk__lt=500)),
+    ]:
+        sql, params = qs[:61].query.sql_with_params()
+        with connection.cursor() as cursor:
+            prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+            cursor.execute(prefix + sql, params)
+            rows = cursor.fetchall()
+        lines = [str(r[-1]).strip() for r in rows]
+        useful = [
+            line
+            for line in lines
+            if any(w in line for w in ("Index", "INDEX", "Scan", "SCAN", "Sort", "SORT"))
+        ]
+        print(f"  {label:<20} " + " | ".join(useful[:3])[:230])
+
+
+if __name__ == "__main__":
+    main()
