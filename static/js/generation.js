@@ -43,7 +43,7 @@
       var files = form.elements.reference_files ? form.elements.reference_files.files.length : 0;
       var picked = form.querySelectorAll("input[name=reference_items]:checked").length;
       var urls = form.elements.reference_urls ? form.elements.reference_urls.value.split("\n").filter(function (l) { return l.trim(); }).length : 0;
-      count.textContent = count.getAttribute("data-template").replace("%(n)s", files + picked + urls);
+      count.textContent = count.getAttribute("data-template").replace("{n}", files + picked + urls);
     }
   }
 
