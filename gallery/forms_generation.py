@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -53,12 +54,26 @@ class ReferencesMixin(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://…"}),
     )
+    reference_assets = forms.MultipleChoiceField(
+        label=_l("Or use Active assets from the asset library"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     max_references = choices.MAX_IMAGE_REFERENCES
     min_references = 0
+    use_assets = False  # assets (asset://ID) are for video tasks
 
     def __init__(self, *args, team=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.team, self.user = team, user
+        self.picker_assets = []
+        if self.use_assets and apps.is_installed("assets"):
+            from assets.selectors import active_assets_for
+
+            self.picker_assets = list(active_assets_for(team, "Image")[:48])
+        self.fields["reference_assets"].choices = [
+            (a.remote_id, a.name or a.remote_id) for a in self.picker_assets
+        ]
         wanted = [int(i) for i in (self.initial.get("reference_items") or []) if str(i).isdigit()]
         items = MediaItem.objects.filter(team=team, deleted_at__isnull=True, media_kind="image")
         recent = list(items.order_by("-created_at")[:12]) + list(items.filter(pk__in=wanted))
@@ -113,6 +128,7 @@ class ReferencesMixin(forms.Form):
             "reference_uploads": [u.pk for u in uploads_],
             "reference_items": list(self.cleaned_data.get("reference_items") or []),
             "reference_urls": self.cleaned_data.get("reference_urls") or [],
+            "reference_assets": list(self.cleaned_data.get("reference_assets") or []),
         }
         return {k: v for k, v in params.items() if v}
 
@@ -309,6 +325,7 @@ class MjBlendForm(ReferencesMixin):
 
 
 class VideoForm(ReferencesMixin):
+    use_assets = True
     model = forms.ChoiceField(
         label=_l("Model"), choices=choices.VIDEO_MODELS, widget=forms.RadioSelect, initial="ima-pro"
     )

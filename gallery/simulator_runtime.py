@@ -23,9 +23,8 @@ DEMO_KEY = "demo"
 
 def demo_config() -> SimConfig:
     path = settings.ZCHEAP_SIMULATOR_DB
-    if settings.ZCHEAP_DEMO_SPEED == "fast":
-        return SimConfig.fast(state_path=path)
-    return SimConfig.demo(state_path=path)
+    factory = SimConfig.fast if settings.ZCHEAP_DEMO_SPEED == "fast" else SimConfig.demo
+    return factory(state_path=path, asset_quota_max=settings.ZCHEAP_DEMO_ASSET_QUOTA)
 
 
 def demo_client(**kwargs) -> ZcheapClient:

@@ -328,3 +328,4 @@ POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 100)
 # --- Gallery (browsing, boards, media serving) ----------------------------------------------
 
 # --- Assets (provider asset library mirror) -------------------------------------------------
+ZCHEAP_DEMO_ASSET_QUOTA = envint("ZCHEAP_DEMO_ASSET_QUOTA", 500)  # the simulator's asset quota
