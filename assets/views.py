@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
@@ -138,6 +139,15 @@ def update_group(request: HttpRequest, group_id: int) -> HttpResponse:
     return redirect("assets:group", group.pk)
 
 
+def _to_group(request: HttpRequest, group: AssetGroup) -> HttpResponse:
+    """Back to the group page. The progress-bar upload (XMLHttpRequest) gets the URL to open
+    instead of a redirect it would follow itself, which would swallow the flash message."""
+    url = reverse("assets:group", args=[group.pk])
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return HttpResponse(status=204, headers={"X-Location": url})
+    return redirect(url)
+
+
 @require_POST
 @team_view(Role.MEMBER)
 def upload(request: HttpRequest, group_id: int) -> HttpResponse:
@@ -150,10 +160,10 @@ def upload(request: HttpRequest, group_id: int) -> HttpResponse:
     )
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-        return redirect("assets:group", group.pk)
+        return _to_group(request, group)
     if not form.cleaned_data["files"] and not items:
         messages.error(request, _("Choose files to upload or gallery images to add."))
-        return redirect("assets:group", group.pk)
+        return _to_group(request, group)
     try:
         # Check the quota before storing anything, so a refused upload leaves nothing behind.
         sync.ensure_room(request.team, len(form.cleaned_data["files"]) + len(items))
@@ -165,17 +175,17 @@ def upload(request: HttpRequest, group_id: int) -> HttpResponse:
         created = sync.add_assets(request.team, group, request.user, sources, names)
     except sync.QuotaBlocked as blocked:
         messages.error(request, str(blocked))
-        return redirect("assets:group", group.pk)
+        return _to_group(request, group)
     except ZcheapError as error:
         _error(request, error)
-        return redirect("assets:group", group.pk)
+        return _to_group(request, group)
     start_polling(request.team)
     messages.success(
         request,
         _("%(n)d assets sent for review. They turn Active here when Zcheap approves them.")
         % {"n": len(created)},
     )
-    return redirect("assets:group", group.pk)
+    return _to_group(request, group)
 
 
 @require_safe

@@ -61,13 +61,13 @@ class ReferencesMixin(forms.Form):
     )
     max_references = choices.MAX_IMAGE_REFERENCES
     min_references = 0
-    use_assets = False  # assets (asset://ID) are for video tasks
+    assets_as_urls = True  # image and MJ tasks take an asset's URL; video tasks take asset://ID
 
     def __init__(self, *args, team=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.team, self.user = team, user
         self.picker_assets = []
-        if self.use_assets and apps.is_installed("assets"):
+        if apps.is_installed("assets"):
             from assets.selectors import active_assets_for
 
             self.picker_assets = list(active_assets_for(team, "Image")[:48])
@@ -130,6 +130,11 @@ class ReferencesMixin(forms.Form):
             "reference_urls": self.cleaned_data.get("reference_urls") or [],
             "reference_assets": list(self.cleaned_data.get("reference_assets") or []),
         }
+        if self.assets_as_urls:
+            urls = {a.remote_id: a.url for a in self.picker_assets if a.url}
+            params["reference_urls"] += [
+                urls[i] for i in params.pop("reference_assets") if i in urls
+            ]
         return {k: v for k, v in params.items() if v}
 
     def clean_reference_files(self):
@@ -325,7 +330,7 @@ class MjBlendForm(ReferencesMixin):
 
 
 class VideoForm(ReferencesMixin):
-    use_assets = True
+    assets_as_urls = False
     model = forms.ChoiceField(
         label=_l("Model"), choices=choices.VIDEO_MODELS, widget=forms.RadioSelect, initial="ima-pro"
     )

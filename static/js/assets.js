@@ -10,10 +10,13 @@
     box.hidden = false;
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     xhr.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) { bar.value = Math.round(e.loaded * 100 / e.total); label.textContent = bar.value + "%"; }
     });
-    xhr.addEventListener("load", function () { window.location.href = xhr.responseURL || form.action; });
+    xhr.addEventListener("load", function () {
+      window.location.href = xhr.getResponseHeader("X-Location") || window.location.href;
+    });
     xhr.addEventListener("error", function () { form.submit(); });
     xhr.send(new FormData(form));
   });

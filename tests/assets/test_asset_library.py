@@ -168,3 +168,33 @@ def test_active_assets_can_be_picked_in_the_video_form(group, bob, team_a):
 
     generation = Generation.objects.get()
     assert reference_urls(generation) == [f"asset://{asset.remote_id}"]
+
+
+def test_active_assets_are_offered_as_reference_images_in_the_image_form(group, bob, team_a):
+    bob.post(f"/assets/groups/{group.pk}/upload/", {"files": [_png("logo.png")]})
+    time.sleep(0.4)
+    sync.refresh(team_a, Asset.objects.all())
+    asset = Asset.objects.get()
+    bob.post(
+        "/create/image/",
+        {
+            "model": "gemini-3-pro-image-preview",
+            "prompt": "a mug with the logo",
+            "aspect_ratio": "1:1",
+            "size": "1K",
+            "reference_assets": [asset.remote_id],
+        },
+    )
+    from gallery.models import Generation
+
+    params = Generation.objects.get().params
+    assert params["reference_urls"] == [asset.url] and "reference_assets" not in params
+
+
+def test_the_sync_command_reports_per_team(team_a, capsys):
+    from django.core.management import call_command
+
+    with demo_client() as client:
+        client.asset_group_create("From the command")
+    call_command("sync_assets")
+    assert "groups_new': 1" in capsys.readouterr().out

@@ -74,6 +74,14 @@ def background_worker(settings, tmp_path):
     settings.ZCHEAP_DEMO_SPEED = "fast"
     stop = threading.Event()
 
+    def refresh_assets():  # what assets.tasks.poll_assets does in a real worker
+        from assets import sync
+        from assets.models import Asset
+
+        processing = list(Asset.objects.filter(status="Processing").select_related("team"))
+        if processing:
+            sync.refresh(processing[0].team, processing)
+
     def loop():
         while not stop.is_set():
             try:
@@ -84,6 +92,7 @@ def background_worker(settings, tmp_path):
                 worker.poll_once()
                 for pk in worker.ready_for_ingest():
                     worker.ingest_one(pk)
+                refresh_assets()
             finally:
                 close_old_connections()
             stop.wait(0.2)
