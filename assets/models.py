@@ -84,5 +84,18 @@ class Asset(models.Model):
         return f"asset://{self.remote_id}"
 
     @property
+    def thumbnail_url(self) -> str:
+        """A picture of the asset: its gallery item, or a signed link to the uploaded image."""
+        from django.urls import reverse
+
+        from gallery import public_links
+
+        if self.item_id:
+            return reverse("gallery:media_variant", args=[self.item_id, "small"])
+        if self.upload_id and self.upload.media_kind == "image":
+            return public_links.public_url(self.upload, ttl=3600)
+        return ""
+
+    @property
     def tone(self) -> str:
         return {"Active": "ok", "Failed": "err"}.get(self.status, "warn")

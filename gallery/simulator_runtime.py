@@ -24,7 +24,11 @@ DEMO_KEY = "demo"
 def demo_config() -> SimConfig:
     path = settings.ZCHEAP_SIMULATOR_DB
     factory = SimConfig.fast if settings.ZCHEAP_DEMO_SPEED == "fast" else SimConfig.demo
-    return factory(state_path=path, asset_quota_max=settings.ZCHEAP_DEMO_ASSET_QUOTA)
+    return factory(
+        state_path=path,
+        asset_quota_max=settings.ZCHEAP_DEMO_ASSET_QUOTA,
+        inject=settings.ZCHEAP_DEMO_INJECT,
+    )
 
 
 def demo_client(**kwargs) -> ZcheapClient:

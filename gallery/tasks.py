@@ -75,6 +75,21 @@ def reconcile_loop(token: str) -> dict:
     return {k: len(v) if isinstance(v, list) else v for k, v in report.items()}
 
 
+def _sync_assets_when_due() -> None:
+    """The asset library's periodic sync rides on the reconcile loop (every ASSET_SYNC_SECONDS)."""
+    if not settings.ASSET_SYNC_SECONDS:
+        return
+    now = timezone.now()
+    loop, _ = WorkerLoop.objects.get_or_create(name="asset-sync", defaults={"run_at": now})
+    due = loop.run_at is None or loop.run_at <= now
+    if due and WorkerLoop.objects.filter(name="asset-sync", run_at=loop.run_at).update(
+        run_at=now + timedelta(seconds=settings.ASSET_SYNC_SECONDS)
+    ):
+        from assets.tasks import sync_all_teams
+
+        sync_all_teams.enqueue()
+
+
 def _claim_turn(name: str, token: str) -> bool:
     """Only the loop holding the current token runs; mark it as running now."""
     return WorkerLoop.objects.filter(name=name, token=token).update(run_at=timezone.now()) == 1

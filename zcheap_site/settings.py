@@ -276,6 +276,8 @@ ZCHEAP_BASE_URL = env("ZCHEAP_BASE_URL", "https://zcheap.ai")
 ZCHEAP_PUBLIC_BASE_URL = env("ZCHEAP_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ZCHEAP_SIMULATOR_DB = Path(env("ZCHEAP_SIMULATOR_DB", str(DATA_DIR / "simulator" / "state.db")))
 ZCHEAP_DEMO_SPEED = env("ZCHEAP_DEMO_SPEED", "demo")  # demo (a few seconds) or fast
+# A simulator failure marker applied to every demo submit (e.g. 429, hang, moderation).
+ZCHEAP_DEMO_INJECT = env("ZCHEAP_DEMO_INJECT", "")
 # Seconds to wait for Zcheap: to connect, and for a reply (a submit that waits longer is reported
 # as "may or may not have reached Zcheap", never resent).
 ZCHEAP_CONNECT_TIMEOUT = float(env("ZCHEAP_CONNECT_TIMEOUT", "5"))
@@ -329,3 +331,5 @@ POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 100)
 
 # --- Assets (provider asset library mirror) -------------------------------------------------
 ZCHEAP_DEMO_ASSET_QUOTA = envint("ZCHEAP_DEMO_ASSET_QUOTA", 500)  # the simulator's asset quota
+# How often the worker syncs every team's asset mirror with Zcheap (0 turns it off).
+ASSET_SYNC_SECONDS = envint("ASSET_SYNC_SECONDS", 900)

@@ -198,3 +198,14 @@ def test_the_sync_command_reports_per_team(team_a, capsys):
         client.asset_group_create("From the command")
     call_command("sync_assets")
     assert "groups_new': 1" in capsys.readouterr().out
+
+
+def test_the_reconcile_loop_syncs_assets_periodically(team_a, settings, monkeypatch):
+    from gallery import tasks
+
+    enqueued = []
+    monkeypatch.setattr("assets.tasks.sync_all_teams", type("T", (), {"enqueue": lambda: enqueued.append(1)}))
+    settings.ASSET_SYNC_SECONDS = 900
+    tasks._sync_assets_when_due()
+    tasks._sync_assets_when_due()  # not due again for 15 minutes
+    assert enqueued == [1]

@@ -159,3 +159,9 @@ def test_reconcile_resubmits_queued_rows_nobody_picked_up(make_generation):
         updated_at=timezone.now() - timedelta(minutes=1)
     )
     assert worker.reconcile()["resubmit"] == [generation.pk]
+
+
+def test_a_setting_injects_a_failure_into_every_demo_submit(make_generation, settings):
+    settings.ZCHEAP_DEMO_INJECT = "moderation"
+    done = drive(make_generation(prompt="an innocent prompt"))
+    assert done.state == State.FAILED and "content review" in done.error_message
