@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role
 from accounts.permissions import team_view
 
-from . import choices
+from . import choices, zips
 from .filters import GalleryFilters, gallery_queryset, page_of
 from .models import Board, BoardItem, Favourite, Generation, MediaItem
 
+MAX_SELECTION = 500
 ALL_MODELS = (
     [m for m, _label in choices.IMAGE_MODELS]
     + ["midjourney"]
@@ -176,13 +177,86 @@ def delete_item(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @require_POST
 @team_view(Role.MEMBER)
-def restore_item(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = get_object_or_404(MediaItem, pk=item_id, team=request.team, deleted_at__isnull=False)
-    if not _can_delete(request, item):
-        raise Http404
-    MediaItem.objects.filter(pk=item.pk).update(deleted_at=None, deleted_by=None)
-    messages.success(request, _("Restored."))
-    return _back(request, reverse("gallery:item_detail", args=[item.pk]))
+def restore_items(request: HttpRequest) -> HttpResponse:
+    """Undo a delete (one item or a multi-select)."""
+    raw = request.POST.getlist("item") + request.POST.get("items_csv", "").split(",")
+    ids = [int(i) for i in raw if i.strip().isdigit()][:MAX_SELECTION]
+    items = [
+        i
+        for i in MediaItem.objects.filter(team=request.team, pk__in=ids, deleted_at__isnull=False)
+        if _can_delete(request, i)
+    ]
+    MediaItem.objects.filter(pk__in=[i.pk for i in items]).update(deleted_at=None, deleted_by=None)
+    messages.success(request, _("Restored %(n)d.") % {"n": len(items)})
+    return _back(request, reverse("gallery:browse"))
+
+
+def _selected(request: HttpRequest, source) -> list[MediaItem]:
+    ids = [int(i) for i in source.getlist("item") if i.isdigit()][:MAX_SELECTION]
+    return list(
+        MediaItem.objects.filter(team=request.team, pk__in=ids, deleted_at__isnull=True).order_by(
+            "-pk"
+        )
+    )
+
+
+@require_POST
+@team_view()
+def download_zip(request: HttpRequest) -> HttpResponse:
+    """The selected originals as one ZIP, streamed. A POST because 500 ids do not fit in a URL;
+    viewers may use it too (downloading is browsing, it changes nothing)."""
+    items = _selected(request, request.POST)
+    if not items:
+        messages.error(request, _("Select the images to download first."))
+        return redirect("gallery:browse")
+    response = StreamingHttpResponse(zips.stream_zip(items), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="zcheap-{len(items)}-items.zip"'
+    return response
+
+
+@require_POST
+@team_view(Role.MEMBER)
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Multi-select actions: add to a board, or delete (with undo)."""
+    items = _selected(request, request.POST)
+    if not items:
+        messages.error(request, _("Select some images first."))
+        return _back(request, reverse("gallery:browse"))
+    if request.POST.get("do") == "delete":
+        mine = [i for i in items if _can_delete(request, i)]
+        MediaItem.objects.filter(pk__in=[i.pk for i in mine]).update(
+            deleted_at=timezone.now(), deleted_by=request.user
+        )
+        skipped = len(items) - len(mine)
+        text = _("Deleted %(n)d.") % {"n": len(mine)}
+        if skipped:
+            text += " " + _("%(n)d made by others were kept (only admins delete those).") % {
+                "n": skipped
+            }
+        messages.success(request, text, extra_tags="undo:" + ",".join(str(i.pk) for i in mine))
+        return _back(request, reverse("gallery:browse"))
+    board = _board_from(request)
+    for item in items:
+        BoardItem.objects.get_or_create(board=board, item=item)
+    messages.success(
+        request, _("Added %(n)d to %(board)s.") % {"n": len(items), "board": board.name}
+    )
+    return _back(request, reverse("gallery:browse"))
+
+
+def _board_from(request: HttpRequest) -> Board:
+    name = request.POST.get("new_board", "").strip()[:100]
+    if name:
+        return Board.objects.create(
+            team=request.team,
+            owner=request.user,
+            name=name,
+            shared=request.POST.get("shared") == "1",
+        )
+    board_id = request.POST.get("board", "")
+    return get_object_or_404(
+        _boards_for(request).filter(query=""), pk=board_id if board_id.isdigit() else 0
+    )
 
 
 @require_POST

@@ -23,6 +23,9 @@ OUR_ROOT_NAMES = {"home"}
 # Public by design (the token is the secret) or not team-scoped: they act on my own session.
 PUBLIC_OR_PERSONAL = {"accounts:accept_invitation", "accounts:switch_team", "accounts:create_team"}
 
+# POSTs that change nothing (a selection too long for a URL), so viewers may use them.
+READ_ONLY_POSTS = {"gallery:download_zip"}
+
 # How to build team A's object for each URL parameter name. Add new parameter names here.
 PARAM_FACTORIES: dict[str, Callable[[dict], object]] = {
     "invitation_id": lambda ctx: (
@@ -121,6 +124,8 @@ def test_pages_without_parameters_never_show_team_a_to_outsiders(ctx, olga):
 
 def test_viewers_get_403_on_every_action(ctx, vera):
     for name, entry in our_urls():
+        if name in READ_ONLY_POSTS:
+            continue
         url = _reverse_with_team_a_objects(name, entry, ctx)
         response = vera.post(url)
         assert response.status_code in (403, 405), (

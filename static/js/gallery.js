@@ -29,6 +29,14 @@
     if (box && box.open) open(target); else window.location.href = target;
   });
 
+  // The selection bar counts what is ticked (the bar itself appears with CSS :has()).
+  document.addEventListener("change", function (event) {
+    if (event.target.getAttribute("form") !== "bulk-form") return;
+    var label = document.querySelector("[data-selected-count]");
+    var n = document.querySelectorAll("input[form=bulk-form]:checked").length;
+    if (label) label.textContent = label.getAttribute("data-template").replace("{n}", n);
+  });
+
   // The search box searches as you type; its "change" on blur must not search a second time.
   document.addEventListener("change", function (event) {
     if (event.target.id === "q") event.stopPropagation();

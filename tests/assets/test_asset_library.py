@@ -204,7 +204,9 @@ def test_the_reconcile_loop_syncs_assets_periodically(team_a, settings, monkeypa
     from gallery import tasks
 
     enqueued = []
-    monkeypatch.setattr("assets.tasks.sync_all_teams", type("T", (), {"enqueue": lambda: enqueued.append(1)}))
+    monkeypatch.setattr(
+        "assets.tasks.sync_all_teams", type("T", (), {"enqueue": lambda: enqueued.append(1)})
+    )
     settings.ASSET_SYNC_SECONDS = 900
     tasks._sync_assets_when_due()
     tasks._sync_assets_when_due()  # not due again for 15 minutes

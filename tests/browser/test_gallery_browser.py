@@ -54,6 +54,18 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     page.locator(".message", has_text="Added to Foxes").wait_for()
     assert Board.objects.get(name="Foxes").items.count() == 1
 
+    page.goto("/gallery/")
+    bar = page.locator(".bulk-bar")
+    assert not bar.is_visible()
+    page.locator(".tile-item").nth(0).hover()
+    page.locator(".tile-check input").nth(0).check()
+    page.locator(".tile-item").nth(1).hover()
+    page.locator(".tile-check input").nth(1).check()
+    assert bar.is_visible() and "2 selected" in bar.inner_text()
+    bar.locator("input[name=new_board]").fill("Pair")
+    bar.locator("button[value=board]").click()
+    page.locator(".message", has_text="Added 2 to Pair").wait_for()
+
     page.goto(f"/gallery/{generation.items.first().pk}/")
     page.click("text=Reuse settings")
     page.wait_for_url("**/create/image/?from=*")

@@ -152,10 +152,10 @@ def test_members_delete_their_own_with_undo_admins_anyones(team_a, owner_a, memb
     assert bob.post(f"/gallery/{alices.pk}/delete/").status_code == 404
     response = bob.post(f"/gallery/{bobs.pk}/delete/", follow=True)
     page = response.content.decode()
-    assert "You can undo this" in page and f"/gallery/{bobs.pk}/restore/" in page
+    assert "You can undo this" in page and f'name="items_csv" value="{bobs.pk}"' in page
     assert "bobs" not in bob.get("/gallery/").content.decode()
     assert bob.get(f"/media/{bobs.pk}/").status_code == 404
-    bob.post(f"/gallery/{bobs.pk}/restore/")
+    bob.post("/gallery/restore/", {"items_csv": str(bobs.pk)})
     assert "bobs" in bob.get("/gallery/").content.decode()
     alice.post(f"/gallery/{bobs.pk}/delete/")
     bobs.refresh_from_db()
@@ -200,3 +200,56 @@ def test_an_mj_action_lists_only_the_image_it_acted_on_as_its_source(team_a, own
     assert all(
         f"/gallery/{q.pk}/" not in lineage for q in (quadrants[0], quadrants[2], quadrants[3])
     )
+
+
+class TestSelection:
+    def test_it_streams_a_zip_of_the_selected_originals(self, team_a, owner_a, vera):
+        import io
+        import zipfile
+
+        from django.http import StreamingHttpResponse
+
+        from tests.factories import png_bytes
+
+        a = make_item(
+            make_generation(team_a, owner_a, prompt="red fox"), data=png_bytes(colour=(255, 0, 0))
+        )
+        b = make_item(
+            make_generation(team_a, owner_a, prompt="blue owl"), data=png_bytes(colour=(0, 0, 255))
+        )
+        response = vera.post("/gallery/download.zip", {"item": [a.pk, b.pk]})
+        assert (
+            isinstance(response, StreamingHttpResponse)
+            and response["Content-Type"] == "application/zip"
+        )
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        assert sorted(archive.namelist()) == sorted([f"{a.pk}-red-fox.png", f"{b.pk}-blue-owl.png"])
+        assert archive.read(f"{a.pk}-red-fox.png") == a.file.open("rb").read()
+
+    def test_the_zip_leaves_out_other_teams_items(self, team_a, owner_a, olga):
+        secret = make_item(make_generation(team_a, owner_a))
+        response = olga.post("/gallery/download.zip", {"item": [secret.pk]})
+        assert response.status_code == 302  # nothing of theirs can be selected: back, no ZIP
+        assert response.get("Content-Type") != "application/zip"
+
+    def test_bulk_add_to_board_and_delete_with_undo(self, team_a, owner_a, member_a, bob):
+        mine = [item_for(team_a, member_a, f"mine {i}") for i in range(2)]
+        theirs = item_for(team_a, owner_a, "theirs")
+        ids = [i.pk for i in [*mine, theirs]]
+        bob.post("/gallery/selection/", {"item": ids, "do": "board", "new_board": "Picks"})
+        assert Board.objects.get(name="Picks").items.count() == 3
+        page = bob.post(
+            "/gallery/selection/", {"item": ids, "do": "delete"}, follow=True
+        ).content.decode()
+        assert "Deleted 2." in page and "1 made by others were kept" in page
+        assert MediaItem.objects.filter(deleted_at__isnull=False).count() == 2
+        undo = f'name="items_csv" value="{mine[1].pk},{mine[0].pk}"'  # newest first
+        assert undo in page
+        bob.post("/gallery/restore/", {"items_csv": f"{mine[0].pk},{mine[1].pk}"})
+        assert not MediaItem.objects.filter(deleted_at__isnull=False).exists()
+
+    def test_viewers_cannot_bulk_change(self, team_a, owner_a, vera):
+        item = item_for(team_a, owner_a)
+        assert (
+            vera.post("/gallery/selection/", {"item": [item.pk], "do": "delete"}).status_code == 403
+        )
