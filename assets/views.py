@@ -30,6 +30,10 @@ def _error(request: HttpRequest, error: ZcheapError) -> None:
     messages.error(request, text)
 
 
+def _form_errors(form) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
 def _quota(request: HttpRequest):
     try:
         return sync.quota(request.team), None
@@ -59,7 +63,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def create_group(request: HttpRequest) -> HttpResponse:
     form = GroupForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _form_errors(form))
         return redirect("assets:index")
     try:
         group = sync.create_group(
@@ -135,7 +139,7 @@ def update_group(request: HttpRequest, group_id: int) -> HttpResponse:
         except ZcheapError as error:
             _error(request, error)
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _form_errors(form))
     return redirect("assets:group", group.pk)
 
 
@@ -159,7 +163,7 @@ def upload(request: HttpRequest, group_id: int) -> HttpResponse:
         MediaItem.objects.filter(team=request.team, pk__in=item_ids, deleted_at__isnull=True)
     )
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, _form_errors(form))
         return _to_group(request, group)
     if not form.cleaned_data["files"] and not items:
         messages.error(request, _("Choose files to upload or gallery images to add."))

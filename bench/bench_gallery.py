@@ -8,25 +8,15 @@ query plans of filtered and searched queries.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-TMP = Path(tempfile.mkdtemp(prefix="zcheap-bench-"))
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="zcheap_site.settings",
-    ZCHEAP_DATA_DIR=str(TMP),
-    DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{TMP / 'bench.db'}"),
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import setup_django  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+TMP = setup_django()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402

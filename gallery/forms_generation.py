@@ -39,6 +39,21 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def http_urls(text: str, limit: int | None = None) -> list[str]:
+    """One http(s) URL per line, each checked; at most LIMIT of them."""
+    urls = _lines(text)
+    for url in urls:
+        try:
+            url_validator(url)
+        except ValidationError:
+            raise ValidationError(
+                _("“%(url)s” is not an http(s) link.") % {"url": url[:80]}
+            ) from None
+    if limit is not None and len(urls) > limit:
+        raise ValidationError(_("At most %(n)d links.") % {"n": limit})
+    return urls
+
+
 class ReferencesMixin(forms.Form):
     """Reference images from three places: uploads, gallery items, typed URLs."""
 
@@ -88,15 +103,7 @@ class ReferencesMixin(forms.Form):
         return {int(v) for v in value if str(v).isdigit()}
 
     def clean_reference_urls(self) -> list[str]:
-        urls = _lines(self.cleaned_data.get("reference_urls", ""))
-        for url in urls:
-            try:
-                url_validator(url)
-            except ValidationError:
-                raise ValidationError(
-                    _("“%(url)s” is not an http(s) link.") % {"url": url[:80]}
-                ) from None
-        return urls
+        return http_urls(self.cleaned_data.get("reference_urls", ""))
 
     def reference_count(self) -> int:
         data = self.cleaned_data
@@ -387,24 +394,15 @@ class VideoForm(ReferencesMixin):
         "reference_audio_urls",
     ]
 
-    def _media_urls(self, name: str, limit: int) -> list[str]:
-        urls = _lines(self.cleaned_data.get(name, ""))
-        for url in urls:
-            try:
-                url_validator(url)
-            except ValidationError:
-                raise ValidationError(
-                    _("“%(url)s” is not an http(s) link.") % {"url": url[:80]}
-                ) from None
-        if len(urls) > limit:
-            raise ValidationError(_("At most %(n)d links.") % {"n": limit})
-        return urls
-
     def clean_reference_video_urls(self):
-        return self._media_urls("reference_video_urls", choices.MAX_REFERENCE_CLIPS)
+        return http_urls(
+            self.cleaned_data.get("reference_video_urls", ""), choices.MAX_REFERENCE_CLIPS
+        )
 
     def clean_reference_audio_urls(self):
-        return self._media_urls("reference_audio_urls", choices.MAX_REFERENCE_CLIPS)
+        return http_urls(
+            self.cleaned_data.get("reference_audio_urls", ""), choices.MAX_REFERENCE_CLIPS
+        )
 
     def clean(self):
         cleaned = super().clean()
