@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role
 from accounts.permissions import team_view
 
-from . import choices, zips
+from . import choices, tiles, zips
 from .filters import GalleryFilters, gallery_queryset, page_of
 from .models import Board, BoardItem, Favourite, Generation, MediaItem
 
@@ -57,6 +57,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "media_base": reverse("gallery:media_file", args=[0]).removesuffix("0/"),
         "page_is_continuation": bool(request.GET.get("after")),
     }
+    context["tiles"] = tiles.render_tiles(items, context["detail_base"], context["media_base"])
     if request.htmx and request.GET.get("after"):
         return render(
             request, "gallery/_grid_items.html", context
