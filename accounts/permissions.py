@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import Role
 
@@ -35,3 +36,13 @@ def require_role(request, min_role: str) -> None:
     """Raise 403 unless the current member has at least MIN_ROLE (for actions inside a view)."""
     if request.membership is None or not request.membership.has_role(min_role):
         raise PermissionDenied
+
+
+def redirect_back(request, fallback: str):
+    """Redirect to the form's `next` if it is on this site, else to FALLBACK (no open redirects)."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return redirect(target)

@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -27,7 +26,7 @@ from .forms import (
 )
 from .middleware import SESSION_TEAM_KEY
 from .models import Invitation, Membership, Role, Team, User
-from .permissions import team_view
+from .permissions import redirect_back, team_view
 
 
 @require_POST
@@ -38,10 +37,7 @@ def switch_team(request: HttpRequest) -> HttpResponse:
     )
     request.session[SESSION_TEAM_KEY] = membership.team_id
     messages.success(request, _("Now working in %(team)s.") % {"team": membership.team.name})
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = reverse("home")
-    return redirect(next_url)
+    return redirect_back(request, reverse("home"))
 
 
 def _settings_context(request: HttpRequest, **forms) -> dict:
@@ -246,7 +242,7 @@ def create_team(request: HttpRequest) -> HttpResponse:
     form = NewTeamForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the new team a name."))
-        return redirect(request.POST.get("next") or "home")
+        return redirect_back(request, reverse("home"))
     team = Team.objects.create(name=form.cleaned_data["name"])
     Membership.objects.create(team=team, user=request.user, role=Role.OWNER)
     request.session[SESSION_TEAM_KEY] = team.pk

@@ -8,12 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
-from accounts.permissions import team_view
+from accounts.permissions import redirect_back, team_view
 
 from . import choices, tiles, zips
 from .filters import GalleryFilters, gallery_queryset, page_of
@@ -133,10 +132,7 @@ def _can_delete(request: HttpRequest, item: MediaItem) -> bool:
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        target = fallback
-    return redirect(target)
+    return redirect_back(request, fallback)
 
 
 @require_POST

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
-from accounts.permissions import require_role, team_view
+from accounts.permissions import redirect_back, require_role, team_view
 
 from . import uploads, worker
 from .forms_generation import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
@@ -188,7 +188,7 @@ def _respond_with_new_card(
     if request.htmx:
         return render(request, "gallery/_new_card.html", {"g": generation})
     messages.success(request, message)
-    return redirect(request.POST.get("next") or reverse("gallery:history"))
+    return redirect_back(request, reverse("gallery:history"))
 
 
 @require_POST
@@ -214,7 +214,7 @@ def cancel(request: HttpRequest, generation_id: int) -> HttpResponse:
     generation.refresh_from_db()
     if request.htmx:
         return render(request, "gallery/_card.html", {"g": generation})
-    return redirect(request.POST.get("next") or reverse("gallery:history"))
+    return redirect_back(request, reverse("gallery:history"))
 
 
 @team_view(Role.VIEWER)
@@ -233,7 +233,7 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
         messages.error(request, _("That action could not be started: %(why)s") % {"why": errors})
         if request.htmx:
             return render(request, "gallery/_card.html", {"g": parent})
-        return redirect(request.POST.get("next") or reverse("gallery:history"))
+        return redirect_back(request, reverse("gallery:history"))
     data = form.cleaned_data
     if data["index"] not in parent.mj_indexes:
         raise Http404

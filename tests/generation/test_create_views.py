@@ -369,3 +369,12 @@ class TestHistory:
 
     def test_an_empty_filter_says_so(self, bob):
         assert "No tasks match these filters." in bob.get("/history/?kind=video").content.decode()
+
+
+def test_actions_never_redirect_off_site(bob, team_a, member_a):
+    failed = make_generation(team_a, member_a, state=State.FAILED)
+    response = bob.post(f"/tasks/{failed.pk}/again/", {"next": "https://evil.example/phish"})
+    assert response["Location"] == "/history/"
+    running = make_generation(team_a, member_a, state=State.RUNNING)
+    response = bob.post(f"/tasks/{running.pk}/cancel/", {"next": "//evil.example/"})
+    assert response["Location"] == "/history/"
