@@ -50,11 +50,14 @@
   document.addEventListener("input", function (e) { var f = e.target.closest(".create-form"); if (f) refresh(f); });
   document.addEventListener("change", function (e) { var f = e.target.closest(".create-form"); if (f) refresh(f); });
   function init(root) {
-    (root || document).querySelectorAll(".create-form").forEach(refresh);
-    (root || document).querySelectorAll("[data-mask-editor]").forEach(maskEditor);
+    var scope = root || document;
+    if (scope.matches && scope.matches(".create-form")) refresh(scope);
+    scope.querySelectorAll(".create-form").forEach(refresh);
+    scope.querySelectorAll("[data-mask-editor]").forEach(maskEditor);
   }
   document.addEventListener("DOMContentLoaded", function () { init(); });
-  document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
+  // htmx:load fires for each piece of new content (an outerHTML swap replaces the old target).
+  document.addEventListener("htmx:load", function (e) { init(e.target); });
 
   function maskEditor(box) {
     if (box.dataset.ready) return;

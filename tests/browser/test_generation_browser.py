@@ -76,3 +76,17 @@ def test_a_failure_shows_a_clear_card_with_the_upstream_text(page, owner_a, back
     assert "content review" in card.locator(".card-error").inner_text()
     card.locator("summary", has_text="Details from Zcheap").click()
     assert "moderation" in card.locator(".card-error pre").inner_text()
+
+
+def test_the_reference_count_survives_an_htmx_form_swap(page, owner_a, background_worker):
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    count = page.locator("[data-ref-count]")
+    assert count.inner_text() == "Will send: 0 reference(s)"
+    page.fill("textarea[name=prompt]", "a fox")
+    page.click("#create-form button[type=submit]")
+    newest_card(page, 0)
+    page.fill(
+        "textarea[name=reference_urls]", "https://example.com/a.png\nhttps://example.com/b.png"
+    )
+    assert page.locator("[data-ref-count]").inner_text() == "Will send: 2 reference(s)"
