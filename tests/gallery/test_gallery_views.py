@@ -253,3 +253,15 @@ class TestSelection:
         assert (
             vera.post("/gallery/selection/", {"item": [item.pk], "do": "delete"}).status_code == 403
         )
+
+
+def test_mj_actions_run_straight_from_the_gallery_detail(team_a, owner_a, bob):
+    from gallery.models import Generation
+
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="castle")
+    items = [make_item(grid, i) for i in range(4)]
+    page = bob.get(f"/gallery/{items[2].pk}/").content.decode()
+    assert 'value="upscale:3"' in page and "hx-post" not in page[page.index("mj-actions") :]
+    response = bob.post(f"/tasks/{grid.pk}/mj/", {"do": "upscale:3", "next": "/history/"})
+    assert response["Location"] == "/history/"
+    assert Generation.objects.get(parent=grid).parent_index == 3
