@@ -1,44 +1,46 @@
-"""Gallery tiles rendered with one format_html per item.
+"""Gallery tiles, rendered as plain strings (fields: filters.TILE_FIELDS).
 
-The grid is the hottest template in the app (60 tiles a page, every scroll); the template engine
-costs ~0.4 ms a tile here, format_html about a twentieth of that. Strings are translated once
-per page and every value is escaped by format_html.
+The grid is the hottest template in the app (60 tiles a page, every scroll). The template engine
+costs ~0.4 ms a tile here and format_html ~0.1 ms (it escapes every argument through lazy-aware
+wrappers); plain string building with one ``html.escape`` of the only free text (the prompt)
+costs a few microseconds. What goes in unescaped is safe by construction: integers, and the two
+URL prefixes, which are escaped once per page. Strings are translated once per page.
 """
 
 from __future__ import annotations
 
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
-from django.utils.text import Truncator
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-TILE = (
-    '<li class="tile-item" data-item="{pk}">'
-    '<label class="tile-check"><input type="checkbox" name="item" value="{pk}" form="bulk-form">'
-    '<span class="visually-hidden">{select}</span></label>'
-    '<a href="{detail}{pk}/" data-lightbox>'
-    '<img src="{media}{pk}/small/" srcset="{media}{pk}/small/ 320w, {media}{pk}/large/ 640w" '
-    'sizes="(max-width: 600px) 50vw, (max-width: 1100px) 25vw, 220px" loading="lazy" decoding="async" '
-    'alt="{alt}"{size}>{video}{fav}</a></li>'
-)
+SIZES = "(max-width: 600px) 50vw, (max-width: 1100px) 25vw, 220px"
 
 
 def render_tiles(items, detail_base: str, media_base: str) -> SafeString:
-    select, result = _("Select"), _("Result")
-    video = format_html('<span class="play-badge" aria-label="{}">▶</span>', _("Video"))
-    fav = format_html('<span class="fav-badge" aria-label="{}">★</span>', _("Favourite"))
-
-    def fields(item):
-        size = format_html(' width="{}" height="{}"', item.width, item.height) if item.width else ""
-        return {
-            "pk": str(item.pk),
-            "select": select,
-            "detail": detail_base,
-            "media": media_base,
-            "alt": Truncator(item.prompt).chars(80) if item.prompt else result,
-            "size": size,
-            "video": video if item.media_kind == "video" else "",
-            "fav": fav if getattr(item, "is_favourite", False) else "",
-        }
-
-    return SafeString("\n".join(format_html(TILE, **fields(item)) for item in items))
+    detail, media = escape(detail_base), escape(media_base)
+    select, result = escape(_("Select")), escape(_("Result"))
+    video = f'<span class="play-badge" aria-label="{escape(_("Video"))}">▶</span>'
+    fav = f'<span class="fav-badge" aria-label="{escape(_("Favourite"))}">★</span>'
+    parts = []
+    for item in items:
+        pk = int(item.pk)
+        prompt = item.prompt
+        alt = escape(prompt if len(prompt) <= 80 else prompt[:79] + "…") if prompt else result
+        size = (
+            f' width="{int(item.width)}" height="{int(item.height)}"'
+            if item.width and item.height
+            else ""
+        )
+        parts.append(
+            f'<li class="tile-item" data-item="{pk}">'
+            f'<label class="tile-check"><input type="checkbox" name="item" value="{pk}" '
+            f'form="bulk-form"><span class="visually-hidden">{select}</span></label>'
+            f'<a href="{detail}{pk}/" data-lightbox>'
+            f'<img src="{media}{pk}/small/" srcset="{media}{pk}/small/ 320w, '
+            f'{media}{pk}/large/ 640w" sizes="{SIZES}" loading="lazy" decoding="async" '
+            f'alt="{alt}"{size}>'
+            f"{video if item.media_kind == 'video' else ''}"
+            f"{fav if getattr(item, 'is_favourite', False) else ''}</a></li>"
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 - every free value above is escaped

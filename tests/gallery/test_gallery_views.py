@@ -34,6 +34,15 @@ def test_outsiders_see_only_their_own_team(team_a, owner_a, olga):
     assert "team a secret" not in page and "Nothing here yet" in page
 
 
+def test_tiles_escape_prompts_and_shorten_long_ones(team_a, owner_a, bob):
+    item_for(team_a, owner_a, '"><script>alert(1)</script> fox')
+    item_for(team_a, owner_a, "long " * 40)
+    page = bob.get("/gallery/").content.decode()
+    assert "<script>alert(1)" not in page
+    assert 'alt="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; fox"' in page
+    assert 'alt="' + ("long " * 16)[:79] + '…"' in page
+
+
 @pytest.mark.parametrize(
     ("query", "shown", "hidden"),
     [
