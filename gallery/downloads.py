@@ -5,6 +5,11 @@ multicast or reserved ones) unless it is explicitly allowed (the in-process simu
 own base URL host, ZCHEAP_DOWNLOAD_ALLOWED_HOSTS); redirects are followed by hand and each hop is
 checked again; the body is capped while streaming; the type is sniffed from the bytes, not taken
 from the Content-Type header.
+
+The connection goes to the address that was checked, not to a second DNS answer: the URL is
+rewritten to that IP with the original Host header and TLS server name (SNI, which is also the
+name the certificate is verified against). Without that pin, a hostile DNS server could answer
+a public address to the check and 127.0.0.1 to the connection (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -67,7 +72,9 @@ def _public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
 
 
-def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> None:
+def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> str | None:
+    """Refuse URL unless it is http(s) to public addresses; return the address to connect to
+    (None for hosts that are allowed as they are: the simulator and configured hosts)."""
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise DownloadError(
@@ -75,7 +82,7 @@ def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> None:
         )
     host = parts.hostname.lower()
     if host in allowed_hosts or simulator_runtime.is_simulator_url(url):
-        return
+        return None
     try:
         infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
     except OSError:
@@ -87,6 +94,20 @@ def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> None:
             permanent=True,
             detail=host,
         )
+    return sorted(addresses)[0].split("%")[0]
+
+
+def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict]:
+    """(URL to request, extra headers, httpx extensions) that connect to ADDRESS for URL."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    ip_host = f"[{address}]" if ":" in address else address
+    netloc = ip_host + (f":{parts.port}" if parts.port else "")
+    host_header = host + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, extensions
 
 
 def download(
@@ -97,7 +118,7 @@ def download(
         h.lower() for h in (*allowed_hosts, *settings.ZCHEAP_DOWNLOAD_ALLOWED_HOSTS)
     )
     for _hop in range(MAX_REDIRECTS + 1):
-        check_url(url, allowed)
+        target, headers, extensions = pinned(url, check_url(url, allowed))
         transport = simulator_runtime.download_transport(url)
         with httpx.Client(
             transport=transport,
@@ -106,7 +127,10 @@ def download(
         ) as http:
             try:
                 with http.stream(
-                    "GET", url, headers={"User-Agent": "ZcheapStudio/0.1"}
+                    "GET",
+                    target,
+                    headers={"User-Agent": "ZcheapStudio/0.1", **headers},
+                    extensions=extensions,
                 ) as response:
                     if response.is_redirect:
                         url = urljoin(url, response.headers.get("location", ""))

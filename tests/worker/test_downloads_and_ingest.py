@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,8 +16,10 @@ from tests.factories import png_bytes
 
 class _Handler(BaseHTTPRequestHandler):
     routes: dict = {}
+    hosts: list = []
 
     def do_GET(self):  # noqa: N802
+        self.hosts.append(self.headers.get("Host"))
         status, headers, body = self.routes.get(self.path, (404, {}, b"nope"))
         self.send_response(status)
         for k, v in headers.items():
@@ -36,6 +39,7 @@ def server():
     yield f"http://127.0.0.1:{httpd.server_address[1]}", _Handler.routes
     httpd.shutdown()
     _Handler.routes.clear()
+    _Handler.hosts.clear()
 
 
 @pytest.mark.parametrize(
@@ -73,6 +77,40 @@ def test_it_rechecks_every_redirect(server):
     routes["/hop"] = (302, {"Location": "http://10.1.2.3/secret.png"}, b"")
     with pytest.raises(downloads.DownloadError, match="private network"):
         downloads.download(f"{base}/hop", max_bytes=1000, allowed_hosts=frozenset({"127.0.0.1"}))
+
+
+def test_it_connects_to_the_address_it_checked_not_to_a_second_dns_answer(server, monkeypatch):
+    """DNS rebinding: the check sees a 'public' address, a second lookup would say otherwise."""
+    base, routes = server
+    port = int(base.rsplit(":", 1)[1])
+    routes["/a.png"] = (200, {}, png_bytes())
+    real_getaddrinfo, answers = socket.getaddrinfo, []
+
+    def rebinding_dns(host, *args, **kwargs):
+        if host != "cdn.example.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        answers.append(host)  # first answer: the server; any later one: a closed loopback port
+        address = "127.0.0.1" if len(answers) == 1 else "127.0.0.2"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    # Stand-in for "a public address": this test's server is the only thing it may reach.
+    monkeypatch.setattr(downloads, "_public", lambda address: address == "127.0.0.1")
+    got = downloads.download(f"http://cdn.example.test:{port}/a.png", max_bytes=100_000)
+    assert got.content_type == "image/png"
+    assert len(answers) == 1
+    assert _Handler.hosts == [f"cdn.example.test:{port}"]
+
+
+def test_pinned_https_keeps_the_name_for_tls_and_the_host_header():
+    url, headers, extensions = downloads.pinned(
+        "https://cdn.example.test/x/y.png?s=1", "203.0.113.9"
+    )
+    assert url == "https://203.0.113.9/x/y.png?s=1"
+    assert headers == {"Host": "cdn.example.test"}
+    assert extensions == {"sni_hostname": "cdn.example.test"}
+    url, _h, _e = downloads.pinned("http://cdn.example.test:8080/a", "2001:db8::1")
+    assert url == "http://[2001:db8::1]:8080/a"
 
 
 def test_it_stops_reading_past_the_size_cap(server):
