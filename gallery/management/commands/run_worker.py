@@ -1,12 +1,15 @@
-"""Start a task worker: restart the poll and reconcile loops, then run django-tasks-db's worker.
+"""Start a task worker: restart the poll and reconcile loops, then run the queue's worker.
 
 A worker that was killed leaves its loop tasks marked as running forever (the database backend
 does not recover them); the loops notice they are stale and this command restarts them, so work
-left behind is picked up again. Extra arguments go to `db_worker`.
+left behind is picked up again. The worker is django-tasks-db's `db_worker`, or with
+TASK_BACKEND=rq django-rq's `rqworker` with its scheduler (the loops enqueue with `run_after`,
+which RQ keeps in its scheduled registry until a scheduler moves it to the queue).
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -14,7 +17,7 @@ from gallery.tasks import ensure_loops
 
 
 class Command(BaseCommand):
-    help = "Run the background worker (django-tasks-db) after restarting the gallery's loops."
+    help = "Run the background worker (django-tasks-db or RQ) after restarting the gallery's loops."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -24,4 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, queue_name, **options):
         ensure_loops(restart=True)
-        call_command("db_worker", interval=interval, queue_name=queue_name)
+        if settings.TASK_BACKEND == "rq":
+            call_command(
+                "rqworker", queue_name, with_scheduler=True, job_class="django_tasks_rq.Job"
+            )
+        else:
+            call_command("db_worker", interval=interval, queue_name=queue_name)
