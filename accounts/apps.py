@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts and teams")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

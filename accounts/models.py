@@ -76,6 +76,10 @@ class Team(models.Model):
     api_key_encrypted = models.TextField(blank=True, editable=False)
     base_url = models.URLField(_("Zcheap base URL"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped (by signals, see accounts/signals.py and gallery/signals.py) whenever a list that
+    # pages show in their filters changes: members, their names, boards. The team row is read on
+    # every request anyway, so caches keyed on it are right in every process at once.
+    listing_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -103,6 +107,12 @@ class Team(models.Model):
     @property
     def effective_base_url(self) -> str:
         return self.base_url or settings.ZCHEAP_BASE_URL
+
+    @staticmethod
+    def bump_listings(team_ids) -> None:
+        Team.objects.filter(pk__in=list(team_ids)).update(
+            listing_version=models.F("listing_version") + 1
+        )
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

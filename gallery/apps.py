@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class GalleryConfig(AppConfig):
     name = "gallery"
     verbose_name = _("Generations and gallery")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

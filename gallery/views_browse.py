@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role
 from accounts.permissions import redirect_back, team_view
 
-from . import choices, tiles, zips
+from . import choices, listings, tiles, zips
 from .filters import GalleryFilters, gallery_queryset, page_of
 from .models import Board, BoardItem, Favourite, Generation, MediaItem
 
@@ -48,8 +48,8 @@ def browse(request: HttpRequest) -> HttpResponse:
         "next_cursor": next_cursor,
         "filters": filters,
         "query": _query_without(request, "after"),
-        "boards": _boards_for(request),
-        "members": request.team.memberships.select_related("user"),
+        "boards": listings.boards(request.team, request.user),
+        "members": listings.members(request.team),
         "models": ALL_MODELS,  # known constants: no scan over every item for a dropdown
         # Reversed once per page, not three times per tile.
         "detail_base": reverse("gallery:item_detail", args=[0]).removesuffix("0/"),

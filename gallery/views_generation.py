@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
 
-from . import uploads, worker
+from . import listings, uploads, worker
 from .forms_generation import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
 from .models import ACTIVE_STATES, Generation, Kind, MediaItem, State
 from .tasks import start_generation
@@ -303,7 +303,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "state": state,
         "member": member,
-        "members": request.team.memberships.select_related("user"),
+        "members": listings.members(request.team),
         "kinds": Kind.choices,
         "states": State.choices,
         "query": query.urlencode(),

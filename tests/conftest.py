@@ -6,6 +6,7 @@ Team A: owner Alice, member Bob, viewer Vera. Team B: owner Olga (the outsider f
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, Role, Team, User
@@ -23,6 +24,7 @@ def _test_settings(settings, tmp_path_factory):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    cache.clear()  # cached filter lists (gallery/listings.py) must not leak between tests
 
 
 def make_user(email: str, name: str = "") -> User:

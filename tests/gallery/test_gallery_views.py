@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import Team
 from gallery.models import Board, Favourite, Kind, MediaItem
 from tests.conftest import HTMX
 from tests.factories import make_generation, make_item
@@ -274,3 +275,33 @@ def test_mj_actions_run_straight_from_the_gallery_detail(team_a, owner_a, bob):
     response = bob.post(f"/tasks/{grid.pk}/mj/", {"do": "upscale:3", "next": "/history/"})
     assert response["Location"] == "/history/"
     assert Generation.objects.get(parent=grid).parent_index == 3
+
+
+def test_filter_lists_are_cached_until_a_board_a_member_or_a_name_changes(
+    team_a, owner_a, member_a, alice, bob
+):
+    def gallery() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = alice.get("/gallery/").content.decode()
+        return len(queries), page
+
+    gallery()  # warm-up: stores the current team in the session and fills the cache
+    warm, page = gallery()
+    assert f'<option value="{member_a.pk}" >Bob</option>' in page
+
+    bob.post("/boards/new/", {"name": "Team picks", "shared": "1"})
+    cold, page = gallery()
+    assert "Team picks" in page and cold == warm + 2  # member and board lists read again
+    assert gallery()[0] == warm
+
+    owner_a.display_name = "Alicia"
+    owner_a.save()
+    assert ">Alicia</option>" in gallery()[1]
+
+    version = Team.objects.get(pk=team_a.pk).listing_version
+    alice.force_login(owner_a)  # stamps last_login: no change to any list
+    assert Team.objects.get(pk=team_a.pk).listing_version == version
+
+    membership = member_a.memberships.get(team=team_a)
+    alice.post(f"/team/members/{membership.pk}/remove/")
+    assert f'<option value="{member_a.pk}"' not in gallery()[1]
