@@ -52,6 +52,13 @@ def poll_loop(token: str) -> int:
     when = worker.next_poll_time()
     if when is not None:
         _reschedule("poll", token, poll_loop, when)
+    elif _finish("poll", token):
+        # Nothing in flight: the loop ends and says so, so the next submit starts a new one at
+        # once. Look again after saying so: work that arrived in between would otherwise wait
+        # for the reconcile loop.
+        when = worker.next_poll_time()
+        if when is not None:
+            ensure_loop("poll", poll_loop, when)
     return polled
 
 
@@ -93,6 +100,11 @@ def _sync_assets_when_due() -> None:
 def _claim_turn(name: str, token: str) -> bool:
     """Only the loop holding the current token runs; mark it as running now."""
     return WorkerLoop.objects.filter(name=name, token=token).update(run_at=timezone.now()) == 1
+
+
+def _finish(name: str, token: str) -> bool:
+    """Mark loop NAME as not running (if TOKEN still holds it), so `ensure_loop` starts anew."""
+    return WorkerLoop.objects.filter(name=name, token=token).update(token="", run_at=None) == 1
 
 
 def _reschedule(name: str, token: str, loop_task, when: datetime) -> None:
