@@ -7,6 +7,7 @@ row changed, so a worker task delivered twice does no harm.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Kind(models.TextChoices):
@@ -171,6 +174,11 @@ class Generation(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.state in (State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW)
+
+    @property
+    def version(self) -> int:
+        """updated_at in whole microseconds since the epoch: what a live card last showed."""
+        return (self.updated_at - EPOCH) // timedelta(microseconds=1)
 
     def transition(self, from_states, to_state: str, **fields) -> bool:
         """Move to TO_STATE only if the row is still in one of FROM_STATES; True if it moved.

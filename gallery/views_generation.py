@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -142,22 +140,23 @@ def card(request: HttpRequest, generation_id: int) -> HttpResponse:
 @require_safe
 @team_view()
 def cards_poll(request: HttpRequest) -> HttpResponse:
-    """One poll per page: the cards that changed since `since`, and a poller for what is active.
+    """One poll per page: the active cards that changed, and a poller for what is still active.
 
-    The reply swaps changed cards out-of-band and replaces the poller itself; when nothing on the
-    page is active any more it answers 286 and a poller without a trigger, so polling stops on
-    htmx 2 and htmx 4 alike.
+    The page sends each active card as `id:version` (the version the card shows, see
+    Generation.version), so a card comes back exactly when it is out of date, however the page
+    got it (first render, a new card added later, an earlier poll). The reply swaps changed cards
+    out-of-band and replaces the poller itself; when nothing on the page is active any more it
+    answers 286 and a poller without a trigger, so polling stops on htmx 2 and htmx 4 alike.
     """
-    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:200]
-    now = timezone.now()
-    try:  # epoch seconds: no "+00:00" that a query string would turn into a space
-        since = datetime.fromtimestamp(float(request.GET.get("since", "")), tz=UTC)
-    except (ValueError, OverflowError):
-        since = now
-    generations = list(_generations(request).filter(pk__in=ids))
-    changed = [g for g in generations if g.updated_at > since]
+    shown: dict[int, int] = {}
+    for part in request.GET.get("ids", "").split(",")[:200]:
+        pk, _sep, version = part.partition(":")
+        if pk.isdigit():
+            shown[int(pk)] = int(version) if version.isdigit() else -1  # unknown: send it
+    generations = list(_generations(request).filter(pk__in=shown))
+    changed = [g for g in generations if g.version > shown[g.pk]]
     active = [g.pk for g in generations if g.state in ACTIVE_STATES]
-    context = {"changed": changed, "active_ids": active, "since": now.timestamp()}
+    context = {"changed": changed, "active_ids": active}
     response = render(request, "gallery/_poll_reply.html", context)
     if not active:
         response.status_code = HttpResponseStopPolling.status_code

@@ -3,7 +3,8 @@
 (function () {
   "use strict";
 
-  // The poller asks only about cards that are still running on this page.
+  // The poller asks only about cards that are still running on this page, each as
+  // "id:version" (the version the card shows), so the server sends back exactly the stale ones.
   window.zcheapActiveIds = function () {
     return Array.prototype.map.call(document.querySelectorAll("[data-active-card]"), function (el) {
       return el.getAttribute("data-active-card");

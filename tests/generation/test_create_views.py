@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from gallery.models import Generation, Kind, ReferenceUpload, State
 from tests.conftest import HTMX
@@ -226,29 +225,44 @@ def test_members_cannot_cancel_someone_elses_task(bob, team_a, owner_a):
 
 
 class TestThePoller:
-    def test_it_returns_only_cards_that_changed_since_the_last_poll(self, bob, team_a, member_a):
+    def test_it_returns_only_cards_that_changed_since_the_page_showed_them(
+        self, bob, team_a, member_a
+    ):
         old = make_generation(team_a, member_a, state=State.RUNNING)
         fresh = make_generation(team_a, member_a, state=State.RUNNING)
-        since = timezone.now()
+        shown = {g.pk: g.version for g in (old, fresh)}  # what the page rendered
         Generation.objects.filter(pk=fresh.pk).update(
-            progress=50, updated_at=since + timedelta(seconds=1)
+            progress=50, updated_at=fresh.updated_at + timedelta(seconds=1)
         )
-        body = bob.get(
-            f"/tasks/poll/?ids={old.pk},{fresh.pk}&since={since.isoformat()}", **HTMX
-        ).content.decode()
+        ids = ",".join(f"{pk}:{version}" for pk, version in shown.items())
+        body = bob.get(f"/tasks/poll/?ids={ids}", **HTMX).content.decode()
         assert f"#gen-{fresh.pk}" in body and f"#gen-{old.pk}" not in body
         assert "every 2s" in body
 
+    def test_a_card_added_later_does_not_hide_an_older_cards_change(self, bob, team_a, member_a):
+        """The page got card A, then created card B; A changed in between: A must come back."""
+        a = make_generation(team_a, member_a, state=State.SUBMITTED)
+        a_shown = a.version
+        Generation.objects.filter(pk=a.pk).update(
+            state=State.RUNNING, updated_at=a.updated_at + timedelta(milliseconds=5)
+        )
+        page = bob.post("/create/image/", {**IMAGE, "prompt": "b"}, **HTMX).content.decode()
+        b = Generation.objects.exclude(pk=a.pk).get()
+        assert f'data-active-card="{b.pk}:{b.version}"' in page
+        body = bob.get(f"/tasks/poll/?ids={a.pk}:{a_shown},{b.pk}:{b.version}", **HTMX)
+        body = body.content.decode()
+        assert f"#gen-{a.pk}" in body and f"#gen-{b.pk}" not in body
+
     def test_it_answers_286_and_stops_when_nothing_is_active(self, bob, team_a, member_a):
         done = make_generation(team_a, member_a, state=State.DONE)
-        response = bob.get(f"/tasks/poll/?ids={done.pk}&since=946684800", **HTMX)
+        response = bob.get(f"/tasks/poll/?ids={done.pk}", **HTMX)
         assert response.status_code == 286
         body = response.content.decode()
         assert f"#gen-{done.pk}" in body and "hx-trigger" not in body
 
     def test_it_ignores_other_teams_ids(self, olga, team_a, owner_a):
         secret = make_generation(team_a, owner_a, state=State.RUNNING, prompt="team a secret")
-        body = olga.get(f"/tasks/poll/?ids={secret.pk}&since=946684800", **HTMX).content.decode()
+        body = olga.get(f"/tasks/poll/?ids={secret.pk}", **HTMX).content.decode()
         assert "team a secret" not in body
 
 
