@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from gallery import uploads
 from gallery.downloads import sniff
@@ -21,9 +21,9 @@ AUDIO_SIGNATURES = [
 
 
 class GroupForm(forms.Form):
-    name = forms.CharField(label=_l("Name"), max_length=64)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
     description = forms.CharField(
-        label=_l("Description"),
+        label=gettext_lazy("Description"),
         max_length=300,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -31,7 +31,7 @@ class GroupForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(label=_l("Name"), max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
 
 
 class AssetField(MultipleImageField):
@@ -68,7 +68,7 @@ def check_media(upload) -> tuple[bytes, str, str]:
 
 
 class UploadForm(forms.Form):
-    files = AssetField(label=_l("Files (images, videos or audio)"))
+    files = AssetField(label=gettext_lazy("Files (images, videos or audio)"))
     items = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_files(self):

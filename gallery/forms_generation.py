@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from . import choices, uploads
 from .models import Generation, Kind, MediaItem, State
@@ -57,20 +57,20 @@ def http_urls(text: str, limit: int | None = None) -> list[str]:
 class ReferencesMixin(forms.Form):
     """Reference images from three places: uploads, gallery items, typed URLs."""
 
-    reference_files = MultipleImageField(label=_l("Upload reference images"))
+    reference_files = MultipleImageField(label=gettext_lazy("Upload reference images"))
     reference_items = forms.TypedMultipleChoiceField(
-        label=_l("Or pick from the gallery"),
+        label=gettext_lazy("Or pick from the gallery"),
         required=False,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
     )
     reference_urls = forms.CharField(
-        label=_l("Or paste image links (one per line)"),
+        label=gettext_lazy("Or paste image links (one per line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://…"}),
     )
     reference_assets = forms.MultipleChoiceField(
-        label=_l("Or use Active assets from the asset library"),
+        label=gettext_lazy("Or use Active assets from the asset library"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -169,25 +169,25 @@ class ReferencesMixin(forms.Form):
 
 class ImageForm(ReferencesMixin):
     model = forms.ChoiceField(
-        label=_l("Model"),
+        label=gettext_lazy("Model"),
         choices=choices.IMAGE_MODELS,
         widget=forms.RadioSelect,
         initial=choices.IMAGE_MODELS[0][0],
     )
     prompt = forms.CharField(
-        label=_l("Describe the image"),
+        label=gettext_lazy("Describe the image"),
         max_length=4000,
         widget=forms.Textarea(
-            attrs={"rows": 4, "placeholder": _l("A red fox in fresh snow, morning light")}
+            attrs={"rows": 4, "placeholder": gettext_lazy("A red fox in fresh snow, morning light")}
         ),
     )
     aspect_ratio = forms.ChoiceField(
-        label=_l("Shape"),
+        label=gettext_lazy("Shape"),
         initial="1:1",
         choices=choices.ratio_choices(choices.IMAGE_RATIOS["gemini-3.1-flash-image-preview"]),
     )
     size = forms.ChoiceField(
-        label=_l("Size"),
+        label=gettext_lazy("Size"),
         initial="1K",
         choices=[
             (s, choices.SIZE_LABELS[s])
@@ -240,25 +240,36 @@ FLAG = re.compile(
 
 class MjImagineForm(ReferencesMixin):
     prompt = forms.CharField(
-        label=_l("Describe the image"),
+        label=gettext_lazy("Describe the image"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4, "data-mj-prompt": ""}),
     )
     ar = forms.ChoiceField(
-        label=_l("Shape"),
+        label=gettext_lazy("Shape"),
         required=False,
-        choices=[("", _l("Default (1:1)")), *choices.ratio_choices(choices.MJ_RATIOS)],
+        choices=[("", gettext_lazy("Default (1:1)")), *choices.ratio_choices(choices.MJ_RATIOS)],
     )
-    version = forms.ChoiceField(label=_l("Version"), choices=choices.MJ_VERSIONS, required=False)
+    version = forms.ChoiceField(
+        label=gettext_lazy("Version"), choices=choices.MJ_VERSIONS, required=False
+    )
     stylize = forms.IntegerField(
-        label=_l("Stylize (0–1000)"), min_value=0, max_value=1000, required=False
+        label=gettext_lazy("Stylize (0–1000)"), min_value=0, max_value=1000, required=False
     )
     chaos = forms.IntegerField(
-        label=_l("Variety between the four (0–100)"), min_value=0, max_value=100, required=False
+        label=gettext_lazy("Variety between the four (0–100)"),
+        min_value=0,
+        max_value=100,
+        required=False,
     )
-    no = forms.CharField(label=_l("Leave out (negative prompt)"), max_length=300, required=False)
-    seed = forms.IntegerField(label=_l("Seed"), min_value=0, max_value=4294967295, required=False)
-    speed = forms.ChoiceField(label=_l("Speed"), choices=choices.MJ_SPEEDS, required=False)
+    no = forms.CharField(
+        label=gettext_lazy("Leave out (negative prompt)"), max_length=300, required=False
+    )
+    seed = forms.IntegerField(
+        label=gettext_lazy("Seed"), min_value=0, max_value=4294967295, required=False
+    )
+    speed = forms.ChoiceField(
+        label=gettext_lazy("Speed"), choices=choices.MJ_SPEEDS, required=False
+    )
 
     field_order = [
         "prompt",
@@ -318,7 +329,7 @@ class MjImagineForm(ReferencesMixin):
 
 class MjBlendForm(ReferencesMixin):
     dimensions = forms.ChoiceField(
-        label=_l("Shape"), choices=choices.BLEND_DIMENSIONS, initial="SQUARE"
+        label=gettext_lazy("Shape"), choices=choices.BLEND_DIMENSIONS, initial="SQUARE"
     )
     max_references = 5
     min_references = 2
@@ -339,42 +350,49 @@ class MjBlendForm(ReferencesMixin):
 class VideoForm(ReferencesMixin):
     assets_as_urls = False
     model = forms.ChoiceField(
-        label=_l("Model"), choices=choices.VIDEO_MODELS, widget=forms.RadioSelect, initial="ima-pro"
+        label=gettext_lazy("Model"),
+        choices=choices.VIDEO_MODELS,
+        widget=forms.RadioSelect,
+        initial="ima-pro",
     )
     prompt = forms.CharField(
-        label=_l("Describe the video"),
+        label=gettext_lazy("Describe the video"),
         max_length=4000,
         required=False,
         widget=forms.Textarea(
-            attrs={"rows": 4, "placeholder": _l("Slow dolly-in on a tea cup, warm light")}
+            attrs={"rows": 4, "placeholder": gettext_lazy("Slow dolly-in on a tea cup, warm light")}
         ),
     )
     role_mode = forms.ChoiceField(
-        label=_l("How the images are used"),
+        label=gettext_lazy("How the images are used"),
         choices=choices.ROLE_MODES,
         initial="reference",
         widget=forms.RadioSelect,
     )
     duration = forms.TypedChoiceField(
-        label=_l("Length"),
+        label=gettext_lazy("Length"),
         coerce=int,
         initial=5,
-        choices=[(d, _l("%(n)d seconds") % {"n": d}) for d in choices.VIDEO_DURATIONS],
+        choices=[(d, gettext_lazy("%(n)d seconds") % {"n": d}) for d in choices.VIDEO_DURATIONS],
     )
     resolution = forms.ChoiceField(
-        label=_l("Resolution"), initial="720p", choices=[(r, r) for r in choices.VIDEO_RESOLUTIONS]
+        label=gettext_lazy("Resolution"),
+        initial="720p",
+        choices=[(r, r) for r in choices.VIDEO_RESOLUTIONS],
     )
     aspect_ratio = forms.ChoiceField(
-        label=_l("Shape"), initial="16:9", choices=choices.ratio_choices(choices.VIDEO_RATIOS)
+        label=gettext_lazy("Shape"),
+        initial="16:9",
+        choices=choices.ratio_choices(choices.VIDEO_RATIOS),
     )
-    audio = forms.BooleanField(label=_l("Generate sound"), required=False)
+    audio = forms.BooleanField(label=gettext_lazy("Generate sound"), required=False)
     reference_video_urls = forms.CharField(
-        label=_l("Reference video links (optional, up to 3)"),
+        label=gettext_lazy("Reference video links (optional, up to 3)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     reference_audio_urls = forms.CharField(
-        label=_l("Reference audio links (optional)"),
+        label=gettext_lazy("Reference audio links (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -475,9 +493,12 @@ class MjActionForm(forms.Form):
     scale = forms.FloatField(required=False)
     direction = forms.ChoiceField(required=False, choices=[("", "")] + choices.PAN_DIRECTIONS)
     mode = forms.ChoiceField(
-        required=False, choices=[("", ""), ("strong", _l("Strong")), ("subtle", _l("Subtle"))]
+        required=False,
+        choices=[("", ""), ("strong", gettext_lazy("Strong")), ("subtle", gettext_lazy("Subtle"))],
     )
-    remix_prompt = forms.CharField(required=False, max_length=4000, label=_l("New prompt"))
+    remix_prompt = forms.CharField(
+        required=False, max_length=4000, label=gettext_lazy("New prompt")
+    )
     mask = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data=None, *args, **kwargs):

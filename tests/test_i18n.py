@@ -61,3 +61,21 @@ def test_it_renders_pages_in_chinese_when_asked():
     assert "登录 Zcheap Studio" in page
     english = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Skip to content" in english
+
+
+GETTEXT_ALIAS = re.compile(r"import\s+(n?p?gettext\w*)\s+as\s+(\w+)")
+
+
+def test_translation_functions_keep_names_makemessages_recognises():
+    """makemessages finds `_(...)` and `gettext_lazy(...)`, but not `_l(...)` or other aliases:
+    strings behind those would stay English in every language without any test noticing."""
+    root = LOCALE.parent
+    hidden = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).parts
+        if parts[0] in {".venv", "tests", "bench", "data"} or "migrations" in parts:
+            continue
+        for function, alias in GETTEXT_ALIAS.findall(path.read_text(encoding="utf-8")):
+            if alias != "_":
+                hidden.append(f"{path.relative_to(root)}: {function} as {alias}")
+    assert not hidden, f"use `_` or the function's own name: {hidden}"
