@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 IMAGE_MODELS = [
@@ -76,6 +78,77 @@ VIDEO_RATIOS = ["16:9", "9:16", "4:3", "3:4", "1:1", "21:9"]
 ROLE_MODES = [("reference", _("Reference images (1–14)")), ("frame", _("First / last frame (1–2)"))]
 MAX_VIDEO_REFERENCES = 14
 MAX_REFERENCE_CLIPS = 3
+
+
+# Short names shown wherever a model appears (cards, gallery, details); brand names, not translated.
+MODEL_NAMES = {
+    "gemini-3-pro-image-preview": "Gemini 3 Pro",
+    "gemini-3.1-flash-image-preview": "Gemini 3.1 Flash",
+    "midjourney": "Midjourney",
+    "ima-pro": "IMA-Pro",
+    "ima-pro-fast": "IMA-Pro Fast",
+}
+
+
+def model_name(model: str) -> str:
+    return MODEL_NAMES.get(model, model)
+
+
+def _seconds(n: int) -> str:
+    return ngettext("%(n)d second", "%(n)d seconds", n) % {"n": n}
+
+
+seconds_label = lazy(_seconds, str)  # evaluated when shown, in the reader's language
+
+PARAM_LABELS = {
+    "aspect_ratio": _("Shape"),
+    "dimensions": _("Shape"),
+    "size": _("Size"),
+    "role_mode": _("How the images are used"),
+    "duration": _("Length"),
+    "resolution": _("Resolution"),
+    "audio": _("Sound"),
+    "scale": _("Zoom out"),
+    "direction": _("Direction"),
+    "mode": _("Strength"),
+    "remix_prompt": _("New prompt"),
+    "reference_uploads": _("Uploaded references"),
+    "reference_items": _("References from the gallery"),
+    "reference_assets": _("References from the asset library"),
+    "reference_urls": _("Reference links"),
+    "reference_video_urls": _("Reference videos"),
+    "reference_audio_urls": _("Reference audio"),
+}
+HIDDEN_PARAMS = {"flags", "base_prompt", "mask_upload"}  # shown elsewhere, or internal
+
+
+def describe_param(key: str, value) -> str:
+    if isinstance(value, bool):
+        return gettext("On") if value else gettext("Off")
+    if isinstance(value, list):
+        return str(len(value))
+    values = {
+        "aspect_ratio": RATIO_LABELS,
+        "size": SIZE_LABELS,
+        "dimensions": dict(BLEND_DIMENSIONS),
+        "role_mode": dict(ROLE_MODES),
+        "direction": dict(PAN_DIRECTIONS),
+        "mode": {"strong": _("Strong"), "subtle": _("Subtle")},
+    }.get(key, {})
+    if key == "duration" and str(value).isdigit():
+        return _seconds(int(value))
+    if key == "scale":
+        return f"{value}×"
+    return str(values.get(value, value))
+
+
+def describe_params(params: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs people can read, for the settings a task was made with."""
+    return [
+        (str(PARAM_LABELS.get(key, key.replace("_", " ").capitalize())), describe_param(key, v))
+        for key, v in params.items()
+        if key not in HIDDEN_PARAMS and v not in (None, "", [], {})
+    ]
 
 
 def ratio_choices(values):

@@ -373,7 +373,7 @@ class VideoForm(ReferencesMixin):
         label=gettext_lazy("Length"),
         coerce=int,
         initial=5,
-        choices=[(d, gettext_lazy("%(n)d seconds") % {"n": d}) for d in choices.VIDEO_DURATIONS],
+        choices=[(d, choices.seconds_label(d)) for d in choices.VIDEO_DURATIONS],
     )
     resolution = forms.ChoiceField(
         label=gettext_lazy("Resolution"),

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 
+from . import choices
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -153,6 +155,11 @@ class Generation(models.Model):
             "remix": _("Remix"),
         }
         label = str(labels.get(self.action, ""))
+        params = self.params or {}
+        if self.action in {"zoom", "custom_zoom"} and params.get("scale"):
+            label = f"{label} {params['scale']}×"
+        if self.action == "pan" and params.get("direction"):
+            label = f"{label} {dict(choices.PAN_DIRECTIONS).get(params['direction'], '')}".strip()
         if self.parent_index and self.action in {
             "upscale",
             "variation",
@@ -174,6 +181,14 @@ class Generation(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.state in (State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW)
+
+    @property
+    def model_label(self) -> str:
+        return choices.model_name(self.model)
+
+    @property
+    def settings_display(self) -> list[tuple[str, str]]:
+        return choices.describe_params(self.params or {})
 
     @property
     def version(self) -> int:
@@ -278,6 +293,10 @@ class MediaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_media_kind_display()} #{self.pk}"
+
+    @property
+    def model_label(self) -> str:
+        return choices.model_name(self.model)
 
 
 def reference_upload_to(instance: ReferenceUpload, filename: str) -> str:

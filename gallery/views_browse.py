@@ -19,11 +19,7 @@ from .filters import GalleryFilters, gallery_queryset, page_of
 from .models import Board, BoardItem, Favourite, Generation, MediaItem
 
 MAX_SELECTION = 500
-ALL_MODELS = (
-    [m for m, _label in choices.IMAGE_MODELS]
-    + ["midjourney"]
-    + [m for m, _label in choices.VIDEO_MODELS]
-)
+ALL_MODELS = list(choices.MODEL_NAMES.items())
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:

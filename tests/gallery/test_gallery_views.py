@@ -305,3 +305,40 @@ def test_filter_lists_are_cached_until_a_board_a_member_or_a_name_changes(
     membership = member_a.memberships.get(team=team_a)
     alice.post(f"/team/members/{membership.pk}/remove/")
     assert f'<option value="{member_a.pk}"' not in gallery()[1]
+
+
+def test_the_detail_names_settings_and_models_in_words_in_both_languages(team_a, owner_a, bob):
+    video = make_generation(
+        team_a,
+        owner_a,
+        kind=Kind.VIDEO,
+        model="ima-pro-fast",
+        params={"role_mode": "frame", "duration": 8, "aspect_ratio": "16:9", "audio": True},
+    )
+    page = bob.get(f"/gallery/{make_item(video).pk}/").content.decode()
+    for raw in ("role_mode", "aspect_ratio", "ima-pro-fast<", ">frame<", ">True<"):
+        assert raw not in page
+    for shown in ("IMA-Pro Fast", "First / last frame (1–2)", "8 seconds", "Widescreen 16:9", "On"):
+        assert shown in page
+    page = bob.get(
+        f"/gallery/{video.items.get().pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "8 秒" in page and "8 seconds" not in page
+
+
+def test_zoom_and_pan_cards_say_how_much_and_which_way(team_a, owner_a, bob):
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY)
+    make_generation(
+        team_a, owner_a, kind=Kind.MIDJOURNEY, action="zoom", parent=grid, params={"scale": "2"}
+    )
+    make_generation(
+        team_a,
+        owner_a,
+        kind=Kind.MIDJOURNEY,
+        action="pan",
+        parent=grid,
+        params={"direction": "left"},
+    )
+    page = bob.get("/history/?scope=team").content.decode()
+    assert "Zoom out 2×" in page and "Pan ←" in page
+    assert f"from task #{grid.pk}" in page
