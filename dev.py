@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run Zcheap Studio, or its tests, on a fresh machine with only Python >= 3.11.
 
-    python3 dev.py            set up, then run the app (web + worker, SQLite, demo mode)
+    python3 dev.py [--port N] set up, then run the app (web + worker, SQLite, demo mode);
+                              the port is 8000, or $PORT, or N
     python3 dev.py test       set up, then run every test (browser tests included)
     python3 dev.py setup      only create/refresh the virtualenv
 
@@ -155,9 +156,16 @@ def test(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    port = os.environ.get("PORT", "8000")
+    if argv[:1] == ["--port"] or (argv[:1] == ["run"] and argv[1:2] == ["--port"]):
+        argv = argv[argv.index("--port") :]
+        if len(argv) < 2 or not argv[1].isdigit():
+            print("--port needs a number, e.g. python3 dev.py --port 8123")
+            return 2
+        port, argv = argv[1], ["run", *argv[2:]]
     command = argv[0] if argv else "run"
-    if command == "run":
-        return run(int(os.environ.get("PORT", "8000")))
+    if command == "run" and len(argv) <= 1:
+        return run(int(port))
     if command == "test":
         return test(argv[1:])
     if command == "setup":
