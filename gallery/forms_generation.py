@@ -54,6 +54,22 @@ def http_urls(text: str, limit: int | None = None) -> list[str]:
     return urls
 
 
+class ModelDependentSelect(forms.Select):
+    """A select whose options say which models allow them (`data-models`); generation.js hides
+    the others when the model changes, and the form's clean() refuses them without JavaScript."""
+
+    def __init__(self, allowed: dict[str, list[str]], attrs=None):
+        super().__init__({**(attrs or {}), "data-depends-on": "model"})
+        self.allowed = allowed
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        option["attrs"]["data-models"] = " ".join(
+            model for model, values in self.allowed.items() if value in values
+        )
+        return option
+
+
 class ReferencesMixin(forms.Form):
     """Reference images from three places: uploads, gallery items, typed URLs."""
 
@@ -185,6 +201,7 @@ class ImageForm(ReferencesMixin):
         label=gettext_lazy("Shape"),
         initial="1:1",
         choices=choices.ratio_choices(choices.IMAGE_RATIOS["gemini-3.1-flash-image-preview"]),
+        widget=ModelDependentSelect(choices.IMAGE_RATIOS),
     )
     size = forms.ChoiceField(
         label=gettext_lazy("Size"),
@@ -193,6 +210,7 @@ class ImageForm(ReferencesMixin):
             (s, choices.SIZE_LABELS[s])
             for s in choices.IMAGE_SIZES["gemini-3.1-flash-image-preview"]
         ],
+        widget=ModelDependentSelect(choices.IMAGE_SIZES),
     )
 
     field_order = [
@@ -379,6 +397,12 @@ class VideoForm(ReferencesMixin):
         label=gettext_lazy("Resolution"),
         initial="720p",
         choices=[(r, r) for r in choices.VIDEO_RESOLUTIONS],
+        widget=ModelDependentSelect(
+            {
+                "ima-pro": choices.VIDEO_RESOLUTIONS,
+                "ima-pro-fast": choices.FAST_VIDEO_RESOLUTIONS,
+            }
+        ),
     )
     aspect_ratio = forms.ChoiceField(
         label=gettext_lazy("Shape"),

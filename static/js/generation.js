@@ -36,7 +36,27 @@
     return parts.join(" ").trim();
   }
 
+  // Options that the chosen model does not offer are hidden (the server refuses them anyway).
+  function fitOptions(form) {
+    var checked = form.querySelector("input[name=model]:checked, select[name=model]");
+    if (!checked) return;
+    form.querySelectorAll("select[data-depends-on=model]").forEach(function (select) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        var models = option.getAttribute("data-models");
+        var off = models !== null && (" " + models + " ").indexOf(" " + checked.value + " ") < 0;
+        option.hidden = off;
+        option.disabled = off;
+      });
+      var current = select.options[select.selectedIndex];
+      if (current && current.disabled) {
+        var first = Array.prototype.find.call(select.options, function (o) { return !o.disabled; });
+        if (first) select.value = first.value;
+      }
+    });
+  }
+
   function refresh(form) {
+    fitOptions(form);
     var out = form.querySelector("[data-mj-final]");
     if (out) out.textContent = finalPrompt(form);
     var count = form.querySelector("[data-ref-count]");
@@ -44,7 +64,8 @@
       var files = form.elements.reference_files ? form.elements.reference_files.files.length : 0;
       var picked = form.querySelectorAll("input[name=reference_items]:checked").length;
       var urls = form.elements.reference_urls ? form.elements.reference_urls.value.split("\n").filter(function (l) { return l.trim(); }).length : 0;
-      count.textContent = count.getAttribute("data-template").replace("{n}", files + picked + urls);
+      var n = files + picked + urls;
+      count.textContent = n ? count.getAttribute("data-template").replace("{n}", n) : count.getAttribute("data-none");
     }
   }
 

@@ -82,11 +82,29 @@ def test_the_reference_count_survives_an_htmx_form_swap(page, owner_a, backgroun
     login(page, "alice@example.com", PASSWORD)
     page.goto("/create/image/")
     count = page.locator("[data-ref-count]")
-    assert count.inner_text() == "Will send: 0 reference(s)"
+    assert count.inner_text() == "No references yet (they are optional)."
     page.fill("textarea[name=prompt]", "a fox")
     page.click("#create-form button[type=submit]")
     newest_card(page, 0)
     page.fill(
         "textarea[name=reference_urls]", "https://example.com/a.png\nhttps://example.com/b.png"
     )
-    assert page.locator("[data-ref-count]").inner_text() == "Will send: 2 reference(s)"
+    assert page.locator("[data-ref-count]").inner_text() == "References to send: 2"
+
+
+def test_shapes_sizes_and_resolutions_follow_the_chosen_model(page, owner_a):
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    page.select_option("select[name=aspect_ratio]", "1:1")
+    page.check("input[name=model][value='gemini-3-pro-image-preview']")
+    ratios = page.locator("select[name=aspect_ratio] option:not([disabled])")
+    assert "8:1" not in [ratios.nth(i).get_attribute("value") for i in range(ratios.count())]
+    assert page.locator("select[name=size] option[value='512']").is_disabled()
+    page.check("input[name=model][value='gemini-3.1-flash-image-preview']")
+    assert page.locator("select[name=aspect_ratio] option[value='8:1']").is_enabled()
+
+    page.goto("/create/video/")
+    page.select_option("select[name=resolution]", "1080p")
+    page.check("input[name=model][value='ima-pro-fast']")
+    assert page.locator("select[name=resolution]").input_value() == "720p"
+    assert page.locator("select[name=resolution] option[value='1080p']").is_disabled()
