@@ -256,20 +256,11 @@ def _board_from(request: HttpRequest) -> Board:
 @team_view(Role.MEMBER)
 def add_to_board(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
-    board_id = request.POST.get("board", "")
-    name = request.POST.get("new_board", "").strip()[:100]
-    if name:
-        board = Board.objects.create(
-            team=request.team,
-            owner=request.user,
-            name=name,
-            shared=request.POST.get("shared") == "1",
-        )
-    else:
-        board = get_object_or_404(
-            _boards_for(request).filter(query=""), pk=board_id if board_id.isdigit() else 0
-        )
+    board = _board_from(request)
     BoardItem.objects.get_or_create(board=board, item=item)
+    if request.htmx:  # in the lightbox: stay there, say so next to the form
+        context = {"item": item, "boards": _boards_for(request).filter(query=""), "added": board}
+        return render(request, "gallery/item_detail.html#board-form", context)
     messages.success(request, _("Added to %(board)s.") % {"board": board.name})
     return _back(request, reverse("gallery:item_detail", args=[item.pk]))
 

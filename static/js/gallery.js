@@ -4,13 +4,31 @@
   "use strict";
   var dialog = function () { return document.getElementById("lightbox"); };
 
-  function open(url) {
+  // The address bar follows the lightbox (/gallery/12/ can be shared and opens as a page); Back
+  // closes it. Moving between items replaces that entry rather than piling up history.
+  function open(url, fromHistory) {
     var box = dialog();
     if (!box || !window.htmx) { window.location.href = url; return; }
     window.htmx.ajax("GET", url, { target: "#lightbox-body", swap: "innerHTML" }).then(function () {
+      if (!fromHistory) {
+        if (box.open) history.replaceState({ lightbox: url }, "", url);
+        else history.pushState({ lightbox: url }, "", url);
+      }
       if (!box.open) box.showModal();
     });
   }
+
+  document.addEventListener("close", function (event) {
+    if (event.target === dialog() && history.state && history.state.lightbox) history.back();
+  }, true);
+
+  window.addEventListener("popstate", function (event) {
+    var box = dialog();
+    if (!box) return;
+    var url = event.state && event.state.lightbox;
+    if (url) open(url, true);
+    else if (box.open) box.close();
+  });
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-lightbox], #lightbox a[data-nav]");
@@ -42,8 +60,8 @@
     if (event.target.id === "q") event.stopPropagation();
   }, true);
 
-  document.addEventListener("click", function (event) {  // click on the backdrop closes
+  document.addEventListener("click", function (event) {  // the × button or the backdrop closes
     var box = dialog();
-    if (box && event.target === box) box.close();
+    if (box && (event.target === box || event.target.closest("[data-lightbox-close]"))) box.close();
   });
 })();

@@ -36,6 +36,7 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     dialog = page.locator("#lightbox")
     dialog.locator("[data-detail]").wait_for()
     assert "an owl at night" in dialog.inner_text()
+    assert page.url.endswith(f"/gallery/{owl.pk}/")  # the address can be shared
     dialog.locator("button", has_text="Add to favourites").click()
     dialog.locator("button[aria-pressed=true]").wait_for()
     assert Favourite.objects.filter(user=owner_a, item=owl).exists()
@@ -43,6 +44,7 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     dialog.locator("text=a fox in snow").first.wait_for()
     page.keyboard.press("Escape")
     assert not dialog.is_visible()
+    page.wait_for_url("**/gallery/?q=owl")  # closing goes back to the filtered grid
 
     page.go_back()
     page.wait_for_function("document.querySelectorAll('.tile-item').length >= 60")
@@ -51,8 +53,11 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     dialog.locator("[data-detail]").wait_for()
     dialog.locator("input[name=new_board]").fill("Foxes")
     dialog.locator(".board-form button").click()
-    page.locator(".message", has_text="Added to Foxes").wait_for()
+    dialog.locator(".board-form", has_text="Added to Foxes.").wait_for()  # still in the lightbox
     assert Board.objects.get(name="Foxes").items.count() == 1
+    dialog.locator("[data-lightbox-close]").click()
+    assert not dialog.is_visible()
+    page.wait_for_url("**/gallery/")
 
     page.goto("/gallery/")
     bar = page.locator(".bulk-bar")
