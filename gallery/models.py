@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -185,6 +186,14 @@ class Generation(models.Model):
     @property
     def model_label(self) -> str:
         return choices.model_name(self.model)
+
+    @cached_property
+    def origin(self) -> Generation:
+        """The imagine or blend an MJ action chain started from (itself for anything else)."""
+        node, hops = self, 0
+        while node.parent_id and node.action not in {"imagine", "blend", "generate"} and hops < 50:
+            node, hops = node.parent, hops + 1
+        return node
 
     @property
     def settings_display(self) -> list[tuple[str, str]]:

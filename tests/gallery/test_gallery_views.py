@@ -343,3 +343,20 @@ def test_zoom_and_pan_cards_say_how_much_and_which_way(team_a, owner_a, bob):
     page = bob.get("/history/?scope=team").content.decode()
     assert "Zoom out 2×" in page and "Pan ←" in page
     assert f"from task #{grid.pk}" in page
+
+
+def test_reuse_settings_of_an_upscale_opens_the_imagine_it_came_from(team_a, owner_a, bob):
+    imagine = make_generation(
+        team_a,
+        owner_a,
+        kind=Kind.MIDJOURNEY,
+        prompt="castle --ar 3:2",
+        params={"base_prompt": "castle", "flags": {"ar": "3:2"}},
+    )
+    upscale = make_generation(
+        team_a, owner_a, kind=Kind.MIDJOURNEY, action="upscale", parent=imagine, parent_index=2
+    )
+    page = bob.get(f"/gallery/{make_item(upscale).pk}/").content.decode()
+    assert f'href="/create/midjourney/?from={imagine.pk}"' in page
+    form = bob.get(f"/create/midjourney/?from={imagine.pk}").content.decode()
+    assert "castle</textarea>" in form
