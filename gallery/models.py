@@ -175,6 +175,11 @@ class Generation(models.Model):
         return self.kind == Kind.MIDJOURNEY and self.state == State.DONE and bool(self.remote_id)
 
     @property
+    def mj_single(self) -> bool:
+        """An upscale is one image: its actions need no image number."""
+        return self.action == "upscale"
+
+    @property
     def mj_indexes(self) -> list[int]:
         """Which images of this result MJ actions can pick (1-4 for a grid, 1 for an upscale)."""
         return [1] if self.action == "upscale" else [1, 2, 3, 4]

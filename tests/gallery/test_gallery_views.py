@@ -360,3 +360,16 @@ def test_reuse_settings_of_an_upscale_opens_the_imagine_it_came_from(team_a, own
     assert f'href="/create/midjourney/?from={imagine.pk}"' in page
     form = bob.get(f"/create/midjourney/?from={imagine.pk}").content.decode()
     assert "castle</textarea>" in form
+
+
+def test_actions_on_an_upscale_do_not_ask_which_image(team_a, owner_a, bob):
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY)
+    upscale = make_generation(
+        team_a, owner_a, kind=Kind.MIDJOURNEY, action="upscale", parent=grid, parent_index=3
+    )
+    page = bob.get(f"/gallery/{make_item(upscale).pk}/").content.decode()
+    actions = page[page.index("mj-actions") : page.index("board-form")]
+    assert "1.5×</button>" in actions and "#1" not in actions and "Choose the region" in actions
+    assert '<input type="hidden" name="index" value="1">' in actions
+    grid_page = bob.get(f"/gallery/{make_item(grid).pk}/").content.decode()
+    assert "1.5× #4" in grid_page
