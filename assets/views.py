@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
 
@@ -186,7 +187,11 @@ def upload(request: HttpRequest, group_id: int) -> HttpResponse:
     start_polling(request.team)
     messages.success(
         request,
-        _("%(n)d assets sent for review. They turn Active here when Zcheap approves them.")
+        ngettext(
+            "%(n)d asset sent for review. It turns Active here when Zcheap approves it.",
+            "%(n)d assets sent for review. They turn Active here when Zcheap approves them.",
+            len(created),
+        )
         % {"n": len(created)},
     )
     return _to_group(request, group)

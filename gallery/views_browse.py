@@ -158,7 +158,7 @@ def delete_item(request: HttpRequest, item_id: int) -> HttpResponse:
     )
     messages.success(
         request,
-        _("Deleted. You can undo this from the message below."),
+        _("Deleted. Changed your mind? Press Undo."),
         extra_tags=f"undo:{item.pk}",
     )
     if request.htmx:
