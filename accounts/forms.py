@@ -8,14 +8,23 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Role, User
 
+
+class NoColonForm(forms.Form):
+    """Labels without Django's trailing colon, like the create forms (one look everywhere)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 EXPIRY_CHOICES = [(1, _("1 day")), (7, _("7 days")), (30, _("30 days"))]
 
 
-class TeamNameForm(forms.Form):
+class TeamNameForm(NoColonForm):
     name = forms.CharField(label=_("Team name"), max_length=100)
 
 
-class ApiSettingsForm(forms.Form):
+class ApiSettingsForm(NoColonForm):
     api_key = forms.CharField(
         label=_("Zcheap API key"),
         required=False,
@@ -51,7 +60,7 @@ class ApiSettingsForm(forms.Form):
         return url
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(NoColonForm):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
     email = forms.EmailField(label=_("E-mail (optional, for your records)"), required=False)
     expires_in_days = forms.TypedChoiceField(
@@ -64,11 +73,11 @@ class InvitationForm(forms.Form):
             self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
 
 
-class RoleForm(forms.Form):
+class RoleForm(NoColonForm):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
-class SetPasswordMixin(forms.Form):
+class SetPasswordMixin(NoColonForm):
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(
         label=_("Password (again)"), widget=forms.PasswordInput, strip=False
@@ -129,5 +138,5 @@ class CreateMemberForm(AcceptInvitationForm):
         return super().clean()
 
 
-class NewTeamForm(forms.Form):
+class NewTeamForm(NoColonForm):
     name = forms.CharField(label=_("Team name"), max_length=100)

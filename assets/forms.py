@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.forms import NoColonForm
 from gallery import uploads
 from gallery.downloads import sniff
 from gallery.forms_generation import MultipleImageField
@@ -20,7 +21,7 @@ AUDIO_SIGNATURES = [
 ]
 
 
-class GroupForm(forms.Form):
+class GroupForm(NoColonForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
     description = forms.CharField(
         label=gettext_lazy("Description"),
@@ -30,7 +31,7 @@ class GroupForm(forms.Form):
     )
 
 
-class RenameForm(forms.Form):
+class RenameForm(NoColonForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
 
 
@@ -67,7 +68,7 @@ def check_media(upload) -> tuple[bytes, str, str]:
     )
 
 
-class UploadForm(forms.Form):
+class UploadForm(NoColonForm):
     files = AssetField(label=gettext_lazy("Files (images, videos or audio)"))
     items = forms.CharField(required=False, widget=forms.HiddenInput)
 

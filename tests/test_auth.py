@@ -98,3 +98,10 @@ def test_it_tells_newcomers_to_ask_for_an_invitation_instead_of_signing_up():
     page = Client().get("/accounts/login/").content.decode()
     assert "/accounts/signup/" not in page
     assert "invitation link" in page
+
+
+@pytest.mark.django_db
+def test_form_labels_have_no_trailing_colon_like_the_create_forms(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert 'for="id_login">Email</label>' in page
+    assert ":</label>" not in page

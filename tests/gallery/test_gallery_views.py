@@ -162,7 +162,9 @@ def test_members_delete_their_own_with_undo_admins_anyones(team_a, owner_a, memb
     assert bob.post(f"/gallery/{alices.pk}/delete/").status_code == 404
     response = bob.post(f"/gallery/{bobs.pk}/delete/", follow=True)
     page = response.content.decode()
-    assert "Changed your mind? Press Undo." in page and f'name="items_csv" value="{bobs.pk}"' in page
+    assert (
+        "Changed your mind? Press Undo." in page and f'name="items_csv" value="{bobs.pk}"' in page
+    )
     assert "bobs" not in bob.get("/gallery/").content.decode()
     assert bob.get(f"/media/{bobs.pk}/").status_code == 404
     bob.post("/gallery/restore/", {"items_csv": str(bobs.pk)})
