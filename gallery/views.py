@@ -8,8 +8,16 @@ from django.views.decorators.http import require_safe
 
 from accounts.permissions import team_view
 
+from .filters import gallery_queryset
+from .models import ACTIVE_STATES, Generation
+
 
 @require_safe
 @team_view()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "gallery/home.html")
+    """Where to start, what is still running, and the team's latest results."""
+    running = Generation.objects.filter(
+        team=request.team, user=request.user, state__in=ACTIVE_STATES
+    ).count()
+    latest = list(gallery_queryset(request.team, request.user)[:12])
+    return render(request, "gallery/home.html", {"running": running, "latest": latest})

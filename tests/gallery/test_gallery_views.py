@@ -375,3 +375,20 @@ def test_actions_on_an_upscale_do_not_ask_which_image(team_a, owner_a, bob):
     assert '<input type="hidden" name="index" value="1">' in actions
     grid_page = bob.get(f"/gallery/{make_item(grid).pk}/").content.decode()
     assert "1.5× #4" in grid_page
+
+
+def test_home_shows_my_running_tasks_and_the_teams_latest_results(
+    team_a, team_b, owner_a, owner_b, member_a, bob
+):
+    shown = item_for(team_a, owner_a, "latest fox")
+    hidden = item_for(team_b, owner_b, "other team's owl")
+    make_generation(team_a, member_a, state="running")
+    make_generation(team_a, owner_a, state="running")  # someone else's: not counted
+    page = bob.get("/").content.decode()
+    assert "1 of your tasks is still running" in page
+    assert f'href="/gallery/{shown.pk}/"' in page and f'href="/gallery/{hidden.pk}/"' not in page
+
+
+def test_home_without_results_says_what_will_appear(bob):
+    page = bob.get("/").content.decode()
+    assert "Nothing yet." in page and "still running" not in page
