@@ -8,12 +8,11 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.worker.test_killed_worker import ROOT, SETUP, _run, _states
+from tests.worker.processes import SETUP, migrate, run_script, start_worker, states, worker_env
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -37,38 +36,18 @@ def rq_env(tmp_path):
     url = f"redis://{REDIS[0]}:{REDIS[1]}/{random.randint(1, 15)}"  # away from db 0
     connection = redis.Redis.from_url(url)
     connection.flushdb()
-    yield {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
-        "PYTHONPATH": str(ROOT),
-        "ZCHEAP_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "ZCHEAP_SIMULATOR_DB": str(tmp_path / "sim.db"),
-        "ZCHEAP_DEMO_SPEED": "fast",
-        "RECONCILE_SECONDS": "1",
-        "TASK_BACKEND": "rq",
-        "REDIS_URL": url,
-    }
+    yield worker_env(tmp_path, TASK_BACKEND="rq", REDIS_URL=url)
     connection.flushdb()
 
 
 @pytest.mark.slow
 def test_generations_finish_through_redis_with_the_rq_worker(rq_env, tmp_path):
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=rq_env, check=True
-    )
-    _run(rq_env, SETUP)  # 12 tasks: images and MJ imagines, enqueued on commit (into Redis)
-    log = open(tmp_path / "rq.log", "w")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
-        cwd=ROOT,
-        env=rq_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    migrate(rq_env)
+    run_script(rq_env, SETUP)  # enqueued on commit: into Redis
+    worker = start_worker(rq_env, tmp_path, "rq")
     try:
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and {s for s, _ in _states(rq_env)} != {"done"}:
+        while time.monotonic() < deadline and {s for s, _ in states(rq_env)} != {"done"}:
             time.sleep(0.5)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -77,5 +56,5 @@ def test_generations_finish_through_redis_with_the_rq_worker(rq_env, tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-    states = _states(rq_env)
-    assert {s for s, _ in states} == {"done"}, ((tmp_path / "rq.log").read_text()[-3000:], states)
+    final = states(rq_env)
+    assert {s for s, _ in final} == {"done"}, ((tmp_path / "rq.log").read_text()[-3000:], final)

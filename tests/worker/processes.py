@@ -1,0 +1,93 @@
+"""Helpers for tests that run real worker processes against a throw-away SQLite database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Twelve tasks, images and MJ imagines, each enqueued when its transaction commits.
+SETUP = textwrap.dedent(
+    """
+    import django, os
+    os.environ["DJANGO_SETTINGS_MODULE"] = "zcheap_site.settings"
+    django.setup()
+    from django.db import transaction
+    from accounts.models import Membership, Team, User
+    from gallery.models import Generation
+    from gallery.tasks import start_generation
+    team = Team.objects.create(name="Worker test")
+    user = User.objects.create_user("w@example.com", "pw-worker-test-1")
+    Membership.objects.create(team=team, user=user, role="owner")
+    for i in range(12):
+        kind, action, model = [("image", "generate", "gemini-3-pro-image-preview"),
+                               ("mj", "imagine", "midjourney")][i % 2]
+        with transaction.atomic():
+            g = Generation.objects.create(team=team, user=user, kind=kind, action=action, model=model,
+                                          prompt=f"task {i}")
+            start_generation(g)
+    """
+)
+
+STATES = textwrap.dedent(
+    """
+    import django, os, json
+    os.environ["DJANGO_SETTINGS_MODULE"] = "zcheap_site.settings"
+    django.setup()
+    from gallery.models import Generation
+    print(json.dumps(list(Generation.objects.values_list("state", "remote_id"))))
+    """
+)
+
+
+def worker_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for manage.py / scripts on a database and simulator of their own."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+        "PYTHONPATH": str(ROOT),
+        "ZCHEAP_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "ZCHEAP_SIMULATOR_DB": str(tmp_path / "sim.db"),
+        "ZCHEAP_DEMO_SPEED": "fast",
+        "RECONCILE_SECONDS": "1",
+        "TASK_BACKEND": "database",
+        **extra,
+    }
+
+
+def run_script(env, script: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def states(env) -> list[tuple[str, str]]:
+    """(state, remote id) of every generation."""
+    return [tuple(x) for x in json.loads(run_script(env, STATES))]
+
+
+def migrate(env) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def start_worker(env, tmp_path: Path, name: str, *args: str) -> subprocess.Popen:
+    """`manage.py run_worker` in its own process group, logging to TMP_PATH/NAME.log."""
+    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
