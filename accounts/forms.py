@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Role, User
 
@@ -118,7 +119,7 @@ class CreateMemberForm(AcceptInvitationForm):
 
     def __init__(self, *args, can_invite_owner: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["display_name"].label = _("Name")
+        self.fields["display_name"].label = pgettext_lazy("a person's", "Name")
         self.fields["password1"].required = False
         self.fields["password2"].required = False
         if not can_invite_owner:

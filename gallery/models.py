@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -173,6 +174,18 @@ class Generation(models.Model):
     @property
     def can_take_mj_actions(self) -> bool:
         return self.kind == Kind.MIDJOURNEY and self.state == State.DONE and bool(self.remote_id)
+
+    @property
+    def results(self) -> list[MediaItem]:
+        """The stored results in their upstream order (MJ image 1 to 4), prefetch-friendly."""
+        return sorted(self.items.all(), key=lambda item: (item.index, item.pk))
+
+    @property
+    def error_display(self) -> str:
+        """The error in the reader's language. The worker has no reader, so it stores the English
+        text of our own messages; they are looked up in the catalogue when shown (Zcheap's own
+        text, kept in upstream_error, stays as it came)."""
+        return gettext(self.error_message) if self.error_message else ""
 
     @property
     def mj_single(self) -> bool:

@@ -79,3 +79,13 @@ def test_translation_functions_keep_names_makemessages_recognises():
             if alias != "_":
                 hidden.append(f"{path.relative_to(root)}: {function} as {alias}")
     assert not hidden, f"use `_` or the function's own name: {hidden}"
+
+
+def test_djangos_reworded_password_message_is_chinese_too():
+    from django.contrib.auth.password_validation import MinimumLengthValidator
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as info:
+        MinimumLengthValidator(8).validate("short")
+    assert info.value.messages == ["密码太短，至少需要 8 个字符。"]

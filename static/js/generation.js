@@ -16,7 +16,8 @@
     var now = Date.now() / 1000;
     document.querySelectorAll("[data-elapsed-from]").forEach(function (el) {
       var s = Math.max(0, Math.round(now - Number(el.getAttribute("data-elapsed-from"))));
-      el.textContent = s < 60 ? s + " s" : Math.floor(s / 60) + " min " + (s % 60) + " s";
+      var tpl = s < 60 ? el.getAttribute("data-seconds") || "{s} s" : el.getAttribute("data-minutes") || "{m} min {s} s";
+      el.textContent = tpl.replace("{m}", Math.floor(s / 60)).replace("{s}", s < 60 ? s : s % 60);
     });
   }, 1000);
 

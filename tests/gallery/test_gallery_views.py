@@ -392,3 +392,35 @@ def test_home_shows_my_running_tasks_and_the_teams_latest_results(
 def test_home_without_results_says_what_will_appear(bob):
     page = bob.get("/").content.decode()
     assert "Nothing yet." in page and "still running" not in page
+
+
+def test_an_mj_card_shows_images_1_to_4_in_the_order_the_buttons_use(team_a, owner_a, bob):
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="castle")
+    items = [make_item(grid, i) for i in range(4)]  # created in order: newest is image 4
+    page = bob.get("/history/?scope=team").content.decode()
+    card = page[page.index(f'id="gen-{grid.pk}"') :]
+    positions = [card.index(f'href="/gallery/{item.pk}/"') for item in items]
+    assert positions == sorted(positions)
+
+
+def test_the_detail_of_one_grid_image_marks_its_own_buttons(team_a, owner_a, bob):
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="castle")
+    third = [make_item(grid, i) for i in range(4)][2]
+    page = bob.get(f"/gallery/{third.pk}/").content.decode()
+    assert "This is image 3 of the grid" in page
+    assert 'class="btn btn-small is-this" name="do" value="upscale:3"' in page
+    assert 'value="upscale:2"' in page and 'is-this" name="do" value="upscale:2"' not in page
+
+
+def test_failure_messages_are_shown_in_the_readers_language(team_a, owner_a, bob):
+    make_generation(
+        team_a,
+        owner_a,
+        state="failed",
+        error_message="Zcheap refused the prompt or an image (content review).",
+        upstream_error="moderation: blocked",
+    )
+    zh = bob.get("/history/?scope=team", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "content review" not in zh and "moderation: blocked" in zh
+    en = bob.get("/history/?scope=team", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Zcheap refused the prompt or an image (content review)." in en
