@@ -39,6 +39,26 @@
     }
   });
 
+  // The phone menu and the user menu close on a tap elsewhere, on Esc, and when scrolling away.
+  function closeMenus(except) {
+    document.querySelectorAll("[data-nav-toggle][aria-expanded=true]").forEach(function (toggle) {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      if (except && (toggle.contains(except) || (nav && nav.contains(except)))) return;
+      toggle.setAttribute("aria-expanded", "false");
+      if (nav) nav.classList.remove("open");
+    });
+    document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+      if (!except || !menu.contains(except)) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (event) { closeMenus(event.target); }, true);
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape") closeMenus(null); });
+  var scrolledFrom = 0;
+  window.addEventListener("scroll", function () {
+    if (!document.querySelector(".site-nav.open")) { scrolledFrom = window.scrollY; return; }
+    if (Math.abs(window.scrollY - scrolledFrom) > 120) closeMenus(null);
+  }, { passive: true });
+
   // htmx: show server error pages as a message instead of silently doing nothing.
   document.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("messages");

@@ -55,6 +55,14 @@
     if (label) label.textContent = label.getAttribute("data-template").replace("{n}", n);
   });
 
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-clear-selection]")) return;
+    document.querySelectorAll("input[form=bulk-form]:checked").forEach(function (box) {
+      box.checked = false;
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  });
+
   // The search box searches as you type; its "change" on blur must not search a second time.
   document.addEventListener("change", function (event) {
     if (event.target.id === "q") event.stopPropagation();

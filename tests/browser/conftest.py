@@ -52,6 +52,21 @@ def page(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def phone(browser, live_server):
+    """A phone-sized touch screen."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 def login(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
