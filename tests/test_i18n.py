@@ -89,3 +89,10 @@ def test_djangos_reworded_password_message_is_chinese_too():
     with translation.override("zh-hans"), pytest.raises(ValidationError) as info:
         MinimumLengthValidator(8).validate("short")
     assert info.value.messages == ["密码太短，至少需要 8 个字符。"]
+
+
+@pytest.mark.django_db
+def test_login_and_password_pages_speak_like_the_rest_of_the_app_in_chinese():
+    for url in ("/accounts/login/", "/accounts/password/reset/"):
+        page = Client().get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "邮箱" in page and "您" not in page and "电子邮件" not in page
