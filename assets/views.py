@@ -17,6 +17,7 @@ from accounts.models import Role
 from accounts.permissions import team_view
 from gallery.models import MediaItem
 from gallery.zcheap.errors import ZcheapError
+from zcheap_site.params import parse_ids
 
 from . import sync
 from .forms import GroupForm, RenameForm, UploadForm
@@ -159,7 +160,7 @@ def upload(request: HttpRequest, group_id: int) -> HttpResponse:
     """Files from disk and/or gallery items become assets; all or nothing against the quota."""
     group = _group(request, group_id)
     form = UploadForm(request.POST, request.FILES)
-    item_ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
+    item_ids = parse_ids(request.POST.getlist("item"))
     items = list(
         MediaItem.objects.filter(team=request.team, pk__in=item_ids, deleted_at__isnull=True)
     )

@@ -135,7 +135,7 @@ def describe_param(key: str, value) -> str:
         "direction": dict(PAN_DIRECTIONS),
         "mode": {"strong": _("Strong"), "subtle": _("Subtle")},
     }.get(key, {})
-    if key == "duration" and str(value).isdigit():
+    if key == "duration" and str(value).isdecimal():
         return _seconds(int(value))
     if key == "scale":
         return f"{value}×"

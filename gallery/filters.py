@@ -13,6 +13,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from zcheap_site.params import parse_id
+
 from .models import Board, Favourite, Kind, MediaItem
 
 PAGE_SIZE = 60
@@ -35,15 +37,15 @@ class GalleryFilters:
         """Read filters leniently: anything malformed is simply ignored, never a 500."""
         member = data.get("member", "")
         board = None
-        board_id = data.get("board", "")
-        if board_id.isdigit():
+        board_id = parse_id(data.get("board", ""))
+        if board_id is not None:
             board = Board.objects.filter(
-                Q(shared=True) | Q(owner=user), team=team, pk=int(board_id)
+                Q(shared=True) | Q(owner=user), team=team, pk=board_id
             ).first()
         return cls(
             kind=data.get("kind", "") if data.get("kind", "") in Kind.values else "",
             model=data.get("model", "")[:60],
-            member=int(member) if member.isdigit() else None,
+            member=parse_id(member),
             date_from=parse_date(data.get("from", "") or "")
             if _is_date(data.get("from"))
             else None,
@@ -116,8 +118,8 @@ def gallery_queryset(team, user) -> QuerySet:
 
 def page_of(queryset: QuerySet, after: str) -> tuple[list[MediaItem], int | None]:
     """Keyset pagination on pk: constant cost however deep you scroll. Returns (items, next cursor)."""
-    if after.isdigit():
-        queryset = queryset.filter(pk__lt=int(after))
+    if (cursor := parse_id(after)) is not None:
+        queryset = queryset.filter(pk__lt=cursor)
     items = list(queryset[: PAGE_SIZE + 1])
     more = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]

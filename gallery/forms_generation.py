@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zcheap_site.params import parse_ids
+
 from . import choices, uploads
 from .models import Generation, Kind, MediaItem, State
 
@@ -105,7 +107,7 @@ class ReferencesMixin(forms.Form):
         self.fields["reference_assets"].choices = [
             (a.remote_id, a.name or a.remote_id) for a in self.picker_assets
         ]
-        wanted = [int(i) for i in (self.initial.get("reference_items") or []) if str(i).isdigit()]
+        wanted = parse_ids(self.initial.get("reference_items") or [])
         items = MediaItem.objects.filter(team=team, deleted_at__isnull=True, media_kind="image")
         recent = list(items.order_by("-created_at")[:12]) + list(items.filter(pk__in=wanted))
         self.picker_items = list({i.pk: i for i in recent}.values())
@@ -116,7 +118,7 @@ class ReferencesMixin(forms.Form):
     @property
     def selected_reference_items(self) -> set[int]:
         value = self["reference_items"].value() or []
-        return {int(v) for v in value if str(v).isdigit()}
+        return set(parse_ids(value))
 
     def clean_reference_urls(self) -> list[str]:
         return http_urls(self.cleaned_data.get("reference_urls", ""))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
 from accounts.permissions import redirect_back, team_view
+from zcheap_site.params import parse_id, parse_ids
 
 from . import choices, listings, tiles, zips
 from .filters import GalleryFilters, gallery_queryset, page_of
@@ -173,7 +174,7 @@ def delete_item(request: HttpRequest, item_id: int) -> HttpResponse:
 def restore_items(request: HttpRequest) -> HttpResponse:
     """Undo a delete (one item or a multi-select)."""
     raw = request.POST.getlist("item") + request.POST.get("items_csv", "").split(",")
-    ids = [int(i) for i in raw if i.strip().isdigit()][:MAX_SELECTION]
+    ids = parse_ids(raw)[:MAX_SELECTION]
     items = [
         i
         for i in MediaItem.objects.filter(team=request.team, pk__in=ids, deleted_at__isnull=False)
@@ -185,7 +186,7 @@ def restore_items(request: HttpRequest) -> HttpResponse:
 
 
 def _selected(request: HttpRequest, source) -> list[MediaItem]:
-    ids = [int(i) for i in source.getlist("item") if i.isdigit()][:MAX_SELECTION]
+    ids = parse_ids(source.getlist("item"))[:MAX_SELECTION]
     return list(
         MediaItem.objects.filter(team=request.team, pk__in=ids, deleted_at__isnull=True).order_by(
             "-pk"
@@ -246,9 +247,8 @@ def _board_from(request: HttpRequest) -> Board:
             name=name,
             shared=request.POST.get("shared") == "1",
         )
-    board_id = request.POST.get("board", "")
     return get_object_or_404(
-        _boards_for(request).filter(query=""), pk=board_id if board_id.isdigit() else 0
+        _boards_for(request).filter(query=""), pk=parse_id(request.POST.get("board", "")) or 0
     )
 
 

@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
+from zcheap_site.params import parse_id
 
 from . import listings, uploads, worker
 from .forms_generation import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
@@ -41,9 +42,9 @@ def _get_generation(request: HttpRequest, generation_id: int) -> Generation:
 def initial_from(request: HttpRequest, form_class) -> dict:
     """Prefill a form from ?from=<generation> (reuse settings) and ?ref_item=<item>."""
     initial: dict = {}
-    source_id = request.GET.get("from", "")
-    if source_id.isdigit():
-        source = Generation.objects.filter(team=request.team, pk=int(source_id)).first()
+    source_id = parse_id(request.GET.get("from", ""))
+    if source_id is not None:
+        source = Generation.objects.filter(team=request.team, pk=source_id).first()
         if source is not None:
             p = source.params or {}
             initial.update(
@@ -62,10 +63,10 @@ def initial_from(request: HttpRequest, form_class) -> dict:
             for key in ("reference_video_urls", "reference_audio_urls"):
                 if p.get(key):
                     initial[key] = "\n".join(p[key])
-    ref = request.GET.get("ref_item", "")
-    if ref.isdigit() and MediaItem.objects.filter(team=request.team, pk=int(ref)).exists():
+    ref = parse_id(request.GET.get("ref_item", ""))
+    if ref is not None and MediaItem.objects.filter(team=request.team, pk=ref).exists():
         initial.setdefault("reference_items", [])
-        initial["reference_items"] = [*initial["reference_items"], int(ref)]
+        initial["reference_items"] = [*initial["reference_items"], ref]
         if form_class is VideoForm and request.GET.get("as") == "frame":
             initial["role_mode"] = "frame"
     return initial
@@ -151,10 +152,11 @@ def cards_poll(request: HttpRequest) -> HttpResponse:
     shown: dict[int, int] = {}
     for part in request.GET.get("ids", "").split(",")[:200]:
         pk, _sep, version = part.partition(":")
-        if pk.isdigit():
-            shown[int(pk)] = int(version) if version.isdigit() else -1  # unknown: send it
+        if (number := parse_id(pk)) is not None:
+            shown[number] = parse_id(version) if parse_id(version) is not None else -1
     generations = list(_generations(request).filter(pk__in=shown))
-    changed = [g for g in generations if g.version > shown[g.pk]]
+    # != rather than >: the web server and the worker stamp versions with their own clocks.
+    changed = [g for g in generations if g.version != shown[g.pk]]
     active = [g.pk for g in generations if g.state in ACTIVE_STATES]
     context = {"changed": changed, "active_ids": active}
     response = render(request, "gallery/_poll_reply.html", context)
@@ -283,8 +285,8 @@ def history(request: HttpRequest) -> HttpResponse:
     if scope == "mine":
         generations = generations.filter(user=request.user)
     member = request.GET.get("member", "")
-    if scope == "team" and member.isdigit():
-        generations = generations.filter(user_id=int(member))
+    if scope == "team" and parse_id(member) is not None:
+        generations = generations.filter(user_id=parse_id(member))
     kind = request.GET.get("kind", "")
     if kind in Kind.values:
         generations = generations.filter(kind=kind)

@@ -392,3 +392,24 @@ def test_actions_never_redirect_off_site(bob, team_a, member_a):
     running = make_generation(team_a, member_a, state=State.RUNNING)
     response = bob.post(f"/tasks/{running.pk}/cancel/", {"next": "//evil.example/"})
     assert response["Location"] == "/history/"
+
+
+@pytest.mark.parametrize("ids", ["5:²", "²", "٣:1", "1:" + "9" * 40, "9" * 40])
+def test_the_poller_shrugs_off_odd_ids(bob, ids):
+    assert bob.get(f"/tasks/poll/?ids={ids}", **HTMX).status_code in (200, 286)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/gallery/?board=²&member=²&after=²",
+        "/gallery/?after=" + "9" * 40,
+        "/gallery/?member=" + "9" * 40 + "&board=" + "9" * 40,
+        "/history/?scope=team&member=" + "9" * 40,
+        "/create/video/?from=" + "9" * 40 + "&ref_item=" + "9" * 40,
+        "/history/?scope=team&member=²",
+        "/create/image/?from=²&ref_item=²",
+    ],
+)
+def test_odd_numbers_in_query_strings_never_give_a_500(bob, url):
+    assert bob.get(url).status_code == 200

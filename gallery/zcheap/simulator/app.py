@@ -400,7 +400,7 @@ class SimulatorApp:
             raise task_error(400, "InvalidParameter", "too many images: at most 14")
         duration = body.get("duration") or (
             int(float(body["seconds"]))
-            if str(body.get("seconds", "")).replace(".", "").isdigit()
+            if str(body.get("seconds", "")).replace(".", "").isdecimal()
             else 5
         )
         aspect = (
@@ -658,9 +658,9 @@ class SimulatorApp:
                 parts = custom_id.split("::")
                 change["index"] = (
                     int(groups[0])
-                    if groups and groups[0].isdigit()
+                    if groups and groups[0].isdecimal()
                     else int(parts[3])
-                    if len(parts) > 3 and parts[3].isdigit()
+                    if len(parts) > 3 and parts[3].isdecimal()
                     else 0
                 )
             return self.mj_change(change)
