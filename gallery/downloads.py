@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -72,10 +73,17 @@ def _public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
 
 
-def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> str | None:
-    """Refuse URL unless it is http(s) to public addresses; return the address to connect to
-    (None for hosts that are allowed as they are: the simulator and configured hosts)."""
-    parts = urlsplit(url)
+def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> list[str] | None:
+    """Refuse URL unless it is http(s) to public addresses only. Returns those addresses in the
+    resolver's order (the order to try them in), or None for hosts allowed as they are (the
+    simulator and configured hosts), which are connected to by name."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # e.g. a port that is not a number
+        raise DownloadError(
+            _("The result link is malformed."), permanent=True, detail=url
+        ) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise DownloadError(
             _("The result link is not an http(s) address."), permanent=True, detail=url
@@ -84,30 +92,113 @@ def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> str | No
     if host in allowed_hosts or simulator_runtime.is_simulator_url(url):
         return None
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError:
+        infos = socket.getaddrinfo(
+            host,
+            port or (443 if parts.scheme == "https" else 80),
+            type=socket.SOCK_STREAM,
+            flags=socket.AI_ADDRCONFIG,  # only families this machine can reach
+        )
+    except (OSError, UnicodeError):
         raise DownloadError(_("The result host could not be found."), detail=host) from None
-    addresses = {info[4][0] for info in infos}
-    if not addresses or not all(_public(a.split("%")[0]) for a in addresses):
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+    if not addresses or not all(_public(a) for a in addresses):
         raise DownloadError(
             _("The result link points to a private network address; it was not downloaded."),
             permanent=True,
             detail=host,
         )
-    return sorted(addresses)[0].split("%")[0]
+    return addresses
+
+
+def _via_proxy(url: str) -> bool:
+    """True when the environment sends URL through a proxy (httpx honours it): the proxy then
+    resolves the name, so there is no connection of ours to pin."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    return bool(proxy) and not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict]:
-    """(URL to request, extra headers, httpx extensions) that connect to ADDRESS for URL."""
+    """(URL to request, extra headers, httpx extensions) that connect to ADDRESS for URL, with
+    the Host header and TLS name (SNI, also what the certificate is checked against) of URL's
+    host, IDNA-encoded."""
     if address is None:
         return url, {}, {}
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    ip_host = f"[{address}]" if ":" in address else address
-    netloc = ip_host + (f":{parts.port}" if parts.port else "")
-    host_header = host + (f":{parts.port}" if parts.port else "")
-    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-    return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, extensions
+    original = httpx.URL(url)
+    target = original.copy_with(host=address)
+    extensions = {"sni_hostname": original.raw_host.decode("ascii")}
+    if original.scheme != "https":
+        extensions = {}
+    return str(target), {"Host": original.netloc.decode("ascii")}, extensions
+
+
+class _ConnectFailed(Exception):
+    """This address did not answer; the next one may."""
+
+
+def _fetch(url: str, address: str | None, *, max_bytes: int, timeout: float):
+    """One GET of URL (connected to ADDRESS): a Downloaded, or the next URL of a redirect."""
+    target, headers, extensions = pinned(url, address)
+    transport = simulator_runtime.download_transport(url)
+    with httpx.Client(
+        transport=transport, timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=False
+    ) as http:
+        try:
+            with http.stream(
+                "GET",
+                target,
+                headers={"User-Agent": "ZcheapStudio/0.1", **headers},
+                extensions=extensions,
+            ) as response:
+                if response.is_redirect:
+                    return urljoin(url, response.headers.get("location", ""))
+                if response.status_code in (404, 410):
+                    raise DownloadError(
+                        _(
+                            "The result link has expired or was removed before we could download it."
+                        ),
+                        permanent=True,
+                        detail=f"HTTP {response.status_code}",
+                    )
+                if response.status_code != 200:
+                    raise DownloadError(
+                        _("The result could not be downloaded."),
+                        detail=f"HTTP {response.status_code}",
+                    )
+                length = response.headers.get("content-length", "")
+                declared = int(length) if length.isascii() and length.isdecimal() else 0
+                if declared > max_bytes:
+                    raise DownloadError(
+                        _("The result file is larger than allowed."),
+                        permanent=True,
+                        detail=str(declared),
+                    )
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise DownloadError(
+                            _("The result file is larger than allowed."),
+                            permanent=True,
+                            detail=str(size),
+                        )
+                    chunks.append(chunk)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise _ConnectFailed(type(exc).__name__) from None
+        except httpx.HTTPError as exc:
+            raise DownloadError(
+                _("The result could not be downloaded."), detail=type(exc).__name__
+            ) from None
+    content = b"".join(chunks)
+    kind = sniff(content[:16])
+    if kind is None:
+        raise DownloadError(
+            _("The result is not an image or video we can keep."),
+            permanent=True,
+            detail=content[:16].hex(),
+        )
+    return Downloaded(content=content, content_type=kind[0], extension=kind[1], url=url)
 
 
 def download(
@@ -117,65 +208,26 @@ def download(
     allowed = frozenset(
         h.lower() for h in (*allowed_hosts, *settings.ZCHEAP_DOWNLOAD_ALLOWED_HOSTS)
     )
-    for _hop in range(MAX_REDIRECTS + 1):
-        target, headers, extensions = pinned(url, check_url(url, allowed))
-        transport = simulator_runtime.download_transport(url)
-        with httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            follow_redirects=False,
-        ) as http:
-            try:
-                with http.stream(
-                    "GET",
-                    target,
-                    headers={"User-Agent": "ZcheapStudio/0.1", **headers},
-                    extensions=extensions,
-                ) as response:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("location", ""))
-                        continue
-                    if response.status_code in (404, 410):
-                        raise DownloadError(
-                            _(
-                                "The result link has expired or was removed before we could download it."
-                            ),
-                            permanent=True,
-                            detail=f"HTTP {response.status_code}",
-                        )
-                    if response.status_code != 200:
-                        raise DownloadError(
-                            _("The result could not be downloaded."),
-                            detail=f"HTTP {response.status_code}",
-                        )
-                    declared = int(response.headers.get("content-length") or 0)
-                    if declared > max_bytes:
-                        raise DownloadError(
-                            _("The result file is larger than allowed."),
-                            permanent=True,
-                            detail=str(declared),
-                        )
-                    chunks, size = [], 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise DownloadError(
-                                _("The result file is larger than allowed."),
-                                permanent=True,
-                                detail=str(size),
-                            )
-                        chunks.append(chunk)
-            except httpx.HTTPError as exc:
-                raise DownloadError(
-                    _("The result could not be downloaded."), detail=type(exc).__name__
-                ) from None
-        content = b"".join(chunks)
-        kind = sniff(content[:16])
-        if kind is None:
-            raise DownloadError(
-                _("The result is not an image or video we can keep."),
-                permanent=True,
-                detail=content[:16].hex(),
+    try:
+        for _hop in range(MAX_REDIRECTS + 1):
+            addresses = check_url(url, allowed)
+            candidates: list[str | None] = (
+                [None] if addresses is None or _via_proxy(url) else list(addresses)
             )
-        return Downloaded(content=content, content_type=kind[0], extension=kind[1], url=url)
+            for n, address in enumerate(candidates, start=1):
+                try:
+                    outcome = _fetch(url, address, max_bytes=max_bytes, timeout=timeout)
+                    break
+                except _ConnectFailed as failed:
+                    if n == len(candidates):
+                        raise DownloadError(
+                            _("The result could not be downloaded."), detail=str(failed)
+                        ) from None
+            if isinstance(outcome, Downloaded):
+                return outcome
+            url = outcome  # a redirect: checked again from the top
+    except (UnicodeError, ValueError, httpx.InvalidURL) as exc:  # odd URLs from upstream
+        raise DownloadError(
+            _("The result link is malformed."), permanent=True, detail=type(exc).__name__
+        ) from None
     raise DownloadError(_("The result link redirects too often."), permanent=True, detail=url)

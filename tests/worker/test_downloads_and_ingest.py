@@ -102,6 +102,52 @@ def test_it_connects_to_the_address_it_checked_not_to_a_second_dns_answer(server
     assert _Handler.hosts == [f"cdn.example.test:{port}"]
 
 
+def test_it_tries_the_next_checked_address_when_one_does_not_answer(server, monkeypatch):
+    base, routes = server
+    port = int(base.rsplit(":", 1)[1])
+    routes["/a.png"] = (200, {}, png_bytes())
+    real_getaddrinfo = socket.getaddrinfo
+
+    def two_addresses(host, *args, **kwargs):
+        if host != "cdn.example.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        return [  # the first one has nothing listening
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    monkeypatch.setattr(downloads, "_public", lambda address: address.startswith("127.0.0."))
+    got = downloads.download(f"http://cdn.example.test:{port}/a.png", max_bytes=100_000)
+    assert got.content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com:99999/x.png", "http://[::1/x.png", "http://:80/x.png"]
+)
+def test_malformed_links_are_a_clear_permanent_failure(url):
+    with pytest.raises(downloads.DownloadError) as info:
+        downloads.download(url, max_bytes=1000)
+    assert info.value.permanent
+
+
+def test_through_a_proxy_the_name_is_left_to_the_proxy(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "files.internal")
+    assert downloads._via_proxy("https://cdn.example.test/a.png")
+    assert not downloads._via_proxy("https://files.internal/a.png")
+    assert not downloads._via_proxy("http://cdn.example.test/a.png")
+
+
+def test_pinned_uses_the_idna_name_and_brackets_ipv6():
+    url, headers, extensions = downloads.pinned("https://bücher.example/a.png", "203.0.113.9")
+    assert url == "https://203.0.113.9/a.png"
+    assert headers == {"Host": "xn--bcher-kva.example"}
+    assert extensions == {"sni_hostname": "xn--bcher-kva.example"}
+    _url, headers, _e = downloads.pinned("http://[2606:4700::1111]:8080/", "2606:4700::1111")
+    assert headers == {"Host": "[2606:4700::1111]:8080"}
+
+
 def test_pinned_https_keeps_the_name_for_tls_and_the_host_header():
     url, headers, extensions = downloads.pinned(
         "https://cdn.example.test/x/y.png?s=1", "203.0.113.9"
