@@ -18,16 +18,27 @@
     });
   }
 
+  // Leaving the lightbox's history entry must not let htmx restore the grid from its history
+  // cache (that would re-render the page and drop ticked items and typed search text). This
+  // listener is registered before htmx sets window.onpopstate, so it can stop it.
+  var closing = false;
   document.addEventListener("close", function (event) {
-    if (event.target === dialog() && history.state && history.state.lightbox) history.back();
+    if (event.target !== dialog()) return;
+    var body = document.getElementById("lightbox-body");
+    if (body) body.innerHTML = "";  // arrow keys must not find the closed item any more
+    if (history.state && history.state.lightbox) { closing = true; history.back(); }
   }, true);
 
   window.addEventListener("popstate", function (event) {
     var box = dialog();
     if (!box) return;
     var url = event.state && event.state.lightbox;
-    if (url) open(url, true);
-    else if (box.open) box.close();
+    if (url) { open(url, true); return; }
+    if (box.open || closing) {
+      event.stopImmediatePropagation();
+      closing = false;
+      if (box.open) box.close();
+    }
   });
 
   document.addEventListener("click", function (event) {

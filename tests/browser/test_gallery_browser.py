@@ -31,6 +31,8 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     page.fill("#q", "owl")
     page.wait_for_function("document.querySelectorAll('.tile-item').length === 1")
     assert page.url.endswith("/gallery/?q=owl")  # the filter is in the URL: shareable, back works
+    page.locator(".tile-item").nth(0).hover()
+    page.locator(".tile-check input").nth(0).check()  # a selection survives the lightbox
 
     page.click(f'a[href="/gallery/{owl.pk}/"]')
     dialog = page.locator("#lightbox")
@@ -45,6 +47,12 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     page.keyboard.press("Escape")
     assert not dialog.is_visible()
     page.wait_for_url("**/gallery/?q=owl")  # closing goes back to the filtered grid
+    page.wait_for_timeout(300)  # give a history restore (which would re-render) time to happen
+    assert page.locator(".tile-check input").nth(0).is_checked()
+    assert page.input_value("#q") == "owl"
+    page.keyboard.press("ArrowRight")  # the closed lightbox's item must not steer the arrows
+    assert page.url.endswith("/gallery/?q=owl")
+    page.locator(".tile-check input").nth(0).uncheck()
 
     page.go_back()
     page.wait_for_function("document.querySelectorAll('.tile-item').length >= 60")
