@@ -15,7 +15,9 @@ from tests.worker.processes import SETUP, migrate, run_script, start_worker, sta
 
 @pytest.fixture
 def env(tmp_path):
-    return worker_env(tmp_path, WORKER_LEASE_SECONDS="3")
+    # Demo timing (a few seconds a task): the kill must land while tasks are still running,
+    # which the fast timing no longer guarantees now that polling starts at once.
+    return worker_env(tmp_path, WORKER_LEASE_SECONDS="3", ZCHEAP_DEMO_SPEED="demo")
 
 
 def _worker(env, tmp_path, name):
