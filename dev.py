@@ -125,22 +125,30 @@ def stop(procs: list[subprocess.Popen]) -> None:
             os.killpg(p.pid, signal.SIGKILL)
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive the system Chromium; install Debian's package when allowed."""
-    if Path(CHROMIUM).exists():
+def ensure_system_tools() -> None:
+    """Browser tests drive the system Chromium, and the catalogue test runs gettext's xgettext:
+    install the Debian packages when they are missing and we are allowed to."""
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append("chromium")
+    if not shutil.which("xgettext"):
+        missing.append("gettext")
+    if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing Chromium from Debian (apt-get install chromium)")
+        say(f"installing from Debian: apt-get install {' '.join(missing)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
     if not Path(CHROMIUM).exists():
         say("Chromium not found: browser tests will be skipped (they fail when CI=true)")
+    if not shutil.which("xgettext"):
+        say("gettext not found: the catalogue test will be skipped (it fails when CI=true)")
 
 
 def test(args: list[str]) -> int:
     setup()
-    ensure_chromium()
+    ensure_system_tools()
     cmd = [
         str(PY),
         "-m",

@@ -97,5 +97,10 @@ class Asset(models.Model):
         return ""
 
     @property
+    def type_label(self) -> str:
+        labels = {"Image": _("Image"), "Video": _("Video"), "Audio": _("Audio")}
+        return str(labels.get(self.asset_type, self.asset_type))
+
+    @property
     def tone(self) -> str:
         return {"Active": "ok", "Failed": "err"}.get(self.status, "warn")
