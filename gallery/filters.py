@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -39,9 +39,7 @@ class GalleryFilters:
         board = None
         board_id = parse_id(data.get("board", ""))
         if board_id is not None:
-            board = Board.objects.filter(
-                Q(shared=True) | Q(owner=user), team=team, pk=board_id
-            ).first()
+            board = Board.objects.visible_to(team, user).filter(pk=board_id).first()
         return cls(
             kind=data.get("kind", "") if data.get("kind", "") in Kind.values else "",
             model=data.get("model", "")[:60],

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Q
 
 from .models import Board
 
@@ -59,7 +58,7 @@ def boards(team, user) -> list[BoardChoice]:
     key = _key(team, "boards", user.pk)
     found = cache.get(key)
     if found is None:
-        visible = Board.objects.filter(Q(shared=True) | Q(owner=user), team=team)
-        found = [BoardChoice(b.pk, b.name, b.is_smart) for b in visible.only("name", "query")]
+        visible = Board.objects.visible_to(team, user).only("name", "query")
+        found = [BoardChoice(b.pk, b.name, b.is_smart) for b in visible]
         cache.set(key, found, TTL_SECONDS)
     return found

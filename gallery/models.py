@@ -353,6 +353,12 @@ class ReferenceUpload(models.Model):
         return self.original_name or self.file.name
 
 
+class BoardQuerySet(models.QuerySet["Board"]):
+    def visible_to(self, team: Team, user) -> BoardQuerySet:
+        """TEAM's boards USER may see: the shared ones and their own."""
+        return self.filter(models.Q(shared=True) | models.Q(owner=user), team=team)
+
+
 class Board(models.Model):
     """A named collection of gallery items; private to its creator or shared with the team."""
 
@@ -366,6 +372,8 @@ class Board(models.Model):
     query = models.CharField(_("saved search"), max_length=500, blank=True)
     items = models.ManyToManyField(MediaItem, through="BoardItem", related_name="boards")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = BoardQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "pk"]

@@ -31,7 +31,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 def _boards_for(request: HttpRequest):
-    return Board.objects.filter(Q(shared=True) | Q(owner=request.user), team=request.team)
+    return Board.objects.visible_to(request.team, request.user)
 
 
 @require_safe
