@@ -4,32 +4,28 @@ from __future__ import annotations
 
 from allauth.account import forms as allauth
 
-
-class _NoColon:
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+from .forms import NoColonMixin
 
 
-class LoginForm(_NoColon, allauth.LoginForm):
+class LoginForm(NoColonMixin, allauth.LoginForm):
     pass
 
 
-class ResetPasswordForm(_NoColon, allauth.ResetPasswordForm):
+class ResetPasswordForm(NoColonMixin, allauth.ResetPasswordForm):
     pass
 
 
-class ResetPasswordKeyForm(_NoColon, allauth.ResetPasswordKeyForm):
+class ResetPasswordKeyForm(NoColonMixin, allauth.ResetPasswordKeyForm):
     pass
 
 
-class ChangePasswordForm(_NoColon, allauth.ChangePasswordForm):
+class ChangePasswordForm(NoColonMixin, allauth.ChangePasswordForm):
     pass
 
 
-class SetPasswordForm(_NoColon, allauth.SetPasswordForm):
+class SetPasswordForm(NoColonMixin, allauth.SetPasswordForm):
     pass
 
 
-class SignupForm(_NoColon, allauth.SignupForm):
+class SignupForm(NoColonMixin, allauth.SignupForm):
     pass

@@ -10,12 +10,16 @@ from django.utils.translation import pgettext_lazy
 from .models import Role, User
 
 
-class NoColonForm(forms.Form):
+class NoColonMixin:
     """Labels without Django's trailing colon, like the create forms (one look everywhere)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class NoColonForm(NoColonMixin, forms.Form):
+    pass
 
 
 EXPIRY_CHOICES = [(1, _("1 day")), (7, _("7 days")), (30, _("30 days"))]

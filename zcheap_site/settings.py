@@ -194,15 +194,12 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
-    name: f"accounts.allauth_forms.{cls}"
-    for name, cls in {
-        "login": "LoginForm",
-        "reset_password": "ResetPasswordForm",
-        "reset_password_from_key": "ResetPasswordKeyForm",
-        "change_password": "ChangePasswordForm",
-        "set_password": "SetPasswordForm",
-        "signup": "SignupForm",
-    }.items()
+    "login": "accounts.allauth_forms.LoginForm",
+    "reset_password": "accounts.allauth_forms.ResetPasswordForm",
+    "reset_password_from_key": "accounts.allauth_forms.ResetPasswordKeyForm",
+    "change_password": "accounts.allauth_forms.ChangePasswordForm",
+    "set_password": "accounts.allauth_forms.SetPasswordForm",
+    "signup": "accounts.allauth_forms.SignupForm",
 }
 ACCOUNT_ALLOW_SIGNUP = envbool("ACCOUNT_ALLOW_SIGNUP", False)
 ACCOUNT_SESSION_REMEMBER = None
