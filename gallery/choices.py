@@ -64,6 +64,7 @@ BLEND_DIMENSIONS = [
     ("SQUARE", _("Square 1:1")),
     ("LANDSCAPE", _("Landscape 3:2")),
 ]
+REMIX_MODES = [("strong", _("Strong")), ("subtle", _("Subtle"))]
 ZOOM_SCALES = [("1.5", "1.5×"), ("2", "2×")]
 PAN_DIRECTIONS = [("left", "←"), ("up", "↑"), ("right", "→"), ("down", "↓")]
 
@@ -122,24 +123,26 @@ PARAM_LABELS = {
 HIDDEN_PARAMS = {"flags", "base_prompt", "mask_upload"}  # shown elsewhere, or internal
 
 
+VALUE_LABELS = {
+    "aspect_ratio": RATIO_LABELS,
+    "size": SIZE_LABELS,
+    "dimensions": dict(BLEND_DIMENSIONS),
+    "role_mode": dict(ROLE_MODES),
+    "direction": dict(PAN_DIRECTIONS),
+    "mode": dict(REMIX_MODES),
+}
+
+
 def describe_param(key: str, value) -> str:
     if isinstance(value, bool):
         return gettext("On") if value else gettext("Off")
     if isinstance(value, list):
         return str(len(value))
-    values = {
-        "aspect_ratio": RATIO_LABELS,
-        "size": SIZE_LABELS,
-        "dimensions": dict(BLEND_DIMENSIONS),
-        "role_mode": dict(ROLE_MODES),
-        "direction": dict(PAN_DIRECTIONS),
-        "mode": {"strong": _("Strong"), "subtle": _("Subtle")},
-    }.get(key, {})
     if key == "duration" and str(value).isdecimal():
         return _seconds(int(value))
     if key == "scale":
         return f"{value}×"
-    return str(values.get(value, value))
+    return str(VALUE_LABELS.get(key, {}).get(value, value))
 
 
 def describe_params(params: dict) -> list[tuple[str, str]]:

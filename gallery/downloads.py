@@ -126,11 +126,13 @@ def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict]:
     if address is None:
         return url, {}, {}
     original = httpx.URL(url)
-    target = original.copy_with(host=address)
-    extensions = {"sni_hostname": original.raw_host.decode("ascii")}
-    if original.scheme != "https":
-        extensions = {}
-    return str(target), {"Host": original.netloc.decode("ascii")}, extensions
+    tls = original.scheme == "https"
+    extensions = {"sni_hostname": original.raw_host.decode("ascii")} if tls else {}
+    return (
+        str(original.copy_with(host=address)),
+        {"Host": original.netloc.decode("ascii")},
+        extensions,
+    )
 
 
 class _ConnectFailed(Exception):

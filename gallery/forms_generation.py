@@ -520,7 +520,7 @@ class MjActionForm(forms.Form):
     direction = forms.ChoiceField(required=False, choices=[("", "")] + choices.PAN_DIRECTIONS)
     mode = forms.ChoiceField(
         required=False,
-        choices=[("", ""), ("strong", gettext_lazy("Strong")), ("subtle", gettext_lazy("Subtle"))],
+        choices=[("", ""), *choices.REMIX_MODES],
     )
     remix_prompt = forms.CharField(
         required=False, max_length=4000, label=gettext_lazy("New prompt")

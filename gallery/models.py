@@ -195,7 +195,7 @@ class Generation(models.Model):
     @property
     def mj_indexes(self) -> list[int]:
         """Which images of this result MJ actions can pick (1-4 for a grid, 1 for an upscale)."""
-        return [1] if self.action == "upscale" else [1, 2, 3, 4]
+        return [1] if self.mj_single else [1, 2, 3, 4]
 
     @property
     def can_retry(self) -> bool:

@@ -153,7 +153,8 @@ def cards_poll(request: HttpRequest) -> HttpResponse:
     for part in request.GET.get("ids", "").split(",")[:200]:
         pk, _sep, version = part.partition(":")
         if (number := parse_id(pk)) is not None:
-            shown[number] = parse_id(version) if parse_id(version) is not None else -1
+            version_shown = parse_id(version)
+            shown[number] = -1 if version_shown is None else version_shown  # unknown: send it
     generations = list(_generations(request).filter(pk__in=shown))
     # != rather than >: the web server and the worker stamp versions with their own clocks.
     changed = [g for g in generations if g.version != shown[g.pk]]
@@ -285,8 +286,8 @@ def history(request: HttpRequest) -> HttpResponse:
     if scope == "mine":
         generations = generations.filter(user=request.user)
     member = request.GET.get("member", "")
-    if scope == "team" and parse_id(member) is not None:
-        generations = generations.filter(user_id=parse_id(member))
+    if scope == "team" and (member_id := parse_id(member)) is not None:
+        generations = generations.filter(user_id=member_id)
     kind = request.GET.get("kind", "")
     if kind in Kind.values:
         generations = generations.filter(kind=kind)
