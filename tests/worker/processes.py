@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,3 +93,20 @@ def start_worker(env, tmp_path: Path, name: str, *args: str) -> subprocess.Popen
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def wait_until_all_done(env, seconds: float, every: float = 0.3) -> None:
+    """Poll the generations' states until all are done or SECONDS have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and {s for s, _ in states(env)} != {"done"}:
+        time.sleep(every)
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    """SIGTERM the worker's process group; SIGKILL it if it has not stopped within 20 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

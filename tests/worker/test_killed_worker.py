@@ -10,7 +10,16 @@ import time
 
 import pytest
 
-from tests.worker.processes import SETUP, migrate, run_script, start_worker, states, worker_env
+from tests.worker.processes import (
+    SETUP,
+    migrate,
+    run_script,
+    start_worker,
+    states,
+    stop_worker,
+    wait_until_all_done,
+    worker_env,
+)
 
 
 @pytest.fixture
@@ -47,12 +56,9 @@ def test_a_killed_worker_loses_nothing_and_submits_nothing_twice(env, tmp_path):
 
     second = _worker(env, tmp_path, "second")
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and {s for s, _ in states(env)} != {"done"}:
-            time.sleep(0.3)
+        wait_until_all_done(env, seconds=60)
     finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        second.wait(timeout=20)
+        stop_worker(second)
     final = states(env)
     assert {s for s, _ in final} == {"done"}, ((tmp_path / "second.log").read_text()[-3000:], final)
     with sqlite3.connect(tmp_path / "sim.db") as sim:

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import socket
-import subprocess
-import time
 
 import pytest
 
-from tests.worker.processes import SETUP, migrate, run_script, start_worker, states, worker_env
+from tests.worker.processes import (
+    SETUP,
+    migrate,
+    run_script,
+    start_worker,
+    states,
+    stop_worker,
+    wait_until_all_done,
+    worker_env,
+)
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -46,15 +52,8 @@ def test_generations_finish_through_redis_with_the_rq_worker(rq_env, tmp_path):
     run_script(rq_env, SETUP)  # enqueued on commit: into Redis
     worker = start_worker(rq_env, tmp_path, "rq")
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and {s for s, _ in states(rq_env)} != {"done"}:
-            time.sleep(0.5)
+        wait_until_all_done(rq_env, seconds=90, every=0.5)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_worker(worker)
     final = states(rq_env)
     assert {s for s, _ in final} == {"done"}, ((tmp_path / "rq.log").read_text()[-3000:], final)
