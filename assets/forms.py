@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.forms import NoColonForm
-from gallery import uploads
-from gallery.downloads import sniff
-from gallery.forms_generation import MultipleImageField
+from gallery.generation import uploads
+from gallery.generation.downloads import sniff
+from gallery.generation.forms import MultipleImageField
 from gallery.models import ReferenceUpload
 
 AUDIO_SIGNATURES = [

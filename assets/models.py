@@ -88,7 +88,7 @@ class Asset(models.Model):
         """A picture of the asset: its gallery item, or a signed link to the uploaded image."""
         from django.urls import reverse
 
-        from gallery import public_links
+        from gallery.generation import public_links
 
         if self.item_id:
             return reverse("gallery:media_variant", args=[self.item_id, "small"])

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gallery import public_links
-from gallery.zcheap import errors as e
-from gallery.zcheap_team import client_for_team
+from gallery.generation import public_links
+from gallery.generation.zcheap_team import client_for_team
+from zcheap import errors as e
 
 from .models import Asset, AssetGroup, AssetStatus
 

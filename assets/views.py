@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.models import Role
 from accounts.permissions import team_view
 from gallery.models import MediaItem
-from gallery.zcheap.errors import ZcheapError
+from zcheap.errors import ZcheapError
 from zcheap_site.params import parse_ids
 
 from . import sync

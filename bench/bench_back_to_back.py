@@ -34,7 +34,7 @@ import django; django.setup()
 from django.db import transaction
 from accounts.models import Team, User
 from gallery.models import Generation
-from gallery.tasks import start_generation
+from gallery.generation.tasks import start_generation
 with transaction.atomic():
     g = Generation.objects.create(
         team=Team.objects.get(), user=User.objects.get(), kind="image", action="generate",

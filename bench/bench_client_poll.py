@@ -24,8 +24,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gallery.zcheap import types as t  # noqa: E402
-from gallery.zcheap.client import AsyncZcheapClient  # noqa: E402
+from zcheap import types as t  # noqa: E402
+from zcheap.client import AsyncZcheapClient  # noqa: E402
 
 
 def free_port() -> int:

@@ -67,7 +67,7 @@ def main() -> None:
         f"seeded 2 × {args.count} items in {time.perf_counter() - started:.1f} s ({connection.vendor})"
     )
     from accounts.models import Team, User
-    from gallery.filters import gallery_queryset
+    from gallery.browse.filters import gallery_queryset
 
     user = User.objects.get(email="bench@example.com")
     team = Team.objects.get(name="Benchmark team")

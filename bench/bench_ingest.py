@@ -21,7 +21,7 @@ sys.path.insert(0, sys.argv[1])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zcheap_site.settings")
 import django; django.setup()
 from PIL import Image
-from gallery import media_processing
+from gallery.generation import media_processing
 data = open(sys.argv[2], "rb").read()
 mode, repeat = sys.argv[3], int(sys.argv[4])
 times = []

@@ -27,9 +27,9 @@ from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench.bench_client_poll import start_simulator  # noqa: E402
-from gallery import worker  # noqa: E402
-from gallery.zcheap import types as t  # noqa: E402
-from gallery.zcheap.client import AsyncZcheapClient  # noqa: E402
+from gallery.generation import worker  # noqa: E402
+from zcheap import types as t  # noqa: E402
+from zcheap.client import AsyncZcheapClient  # noqa: E402
 
 
 def main() -> None:
@@ -92,7 +92,7 @@ def main() -> None:
             if not n:
                 time.sleep(0.05)
         elapsed = time.perf_counter() - begun
-        from gallery.zcheap.simulator import SimConfig
+        from zcheap.simulator import SimConfig
 
         total = SimConfig.demo().total_s("image")
         lags = sorted(

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.template import engines
 from django.urls import path
 
-from gallery.filters import gallery_queryset, page_of
+from gallery.browse.filters import gallery_queryset, page_of
 from zcheap_site.urls import urlpatterns as app_urls
 
 BARE = engines["django"].from_string(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .urls_browse import urlpatterns as browse_urls
-from .urls_generation import urlpatterns as generation_urls
+from gallery.browse.urls import urlpatterns as browse_urls
+from gallery.generation.urls import urlpatterns as generation_urls
 
 app_name = "gallery"
 

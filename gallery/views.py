@@ -7,9 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from accounts.permissions import team_view
-
-from .filters import gallery_queryset
-from .models import ACTIVE_STATES, Generation
+from gallery.browse.filters import gallery_queryset
+from gallery.models import ACTIVE_STATES, Generation
 
 
 @require_safe

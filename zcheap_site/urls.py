@@ -6,8 +6,8 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from gallery import public_links
 from gallery import views as gallery_views
+from gallery.generation import public_links
 
 
 @login_not_required

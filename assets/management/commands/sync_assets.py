@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import Team
 from assets import sync
-from gallery.zcheap.errors import ZcheapError
+from zcheap.errors import ZcheapError
 
 
 class Command(BaseCommand):

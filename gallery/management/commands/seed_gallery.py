@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
-from gallery.media_processing import process_image
+from gallery.generation.media_processing import process_image
 from gallery.models import Generation, Kind, MediaItem, State
-from gallery.zcheap.simulator import media
+from zcheap.simulator import media
 
 WORDS = [
     "fox",

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from gallery.zcheap.simulator import SimConfig, serve
+from zcheap.simulator import SimConfig, serve
 
 
 class Command(BaseCommand):

@@ -15,8 +15,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
 from accounts.permissions import team_view
-
-from .models import MediaItem
+from gallery.models import MediaItem
 
 VARIANTS = {
     "original": "file",

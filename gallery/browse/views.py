@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
 from accounts.permissions import redirect_back, team_view
+from gallery import choices
+from gallery.models import Board, BoardItem, Favourite, Generation, MediaItem
 from zcheap_site.params import parse_id, parse_ids
 
-from . import choices, listings, tiles, zips
+from . import listings, tiles, zips
 from .filters import GalleryFilters, gallery_queryset, page_of
-from .models import Board, BoardItem, Favourite, Generation, MediaItem
 
 MAX_SELECTION = 500
 ALL_MODELS = list(choices.MODEL_NAMES.items())

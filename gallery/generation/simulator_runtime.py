@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from .zcheap.client import AsyncZcheapClient, ZcheapClient
-from .zcheap.simulator import (
+from zcheap.client import AsyncZcheapClient, ZcheapClient
+from zcheap.simulator import (
     IN_PROCESS_BASE_URL,
     SimConfig,
     async_in_process_transport,

@@ -13,9 +13,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from gallery.models import Board, Favourite, Kind, MediaItem
 from zcheap_site.params import parse_id
-
-from .models import Board, Favourite, Kind, MediaItem
 
 PAGE_SIZE = 60
 TILE_FIELDS = ("id", "prompt", "media_kind", "width", "height")

@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image
 
+from gallery.models import ReferenceUpload
+
 from .media_processing import MediaError, _open
-from .models import ReferenceUpload
 
 ALLOWED_FORMATS = {
     "PNG": "image/png",

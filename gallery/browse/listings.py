@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from .models import Board
+from gallery.models import Board
 
 TTL_SECONDS = 600
 

@@ -16,11 +16,12 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
+from gallery.browse import listings
+from gallery.models import ACTIVE_STATES, Generation, Kind, MediaItem, State
 from zcheap_site.params import parse_id
 
-from . import listings, uploads, worker
-from .forms_generation import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
-from .models import ACTIVE_STATES, Generation, Kind, MediaItem, State
+from . import uploads, worker
+from .forms import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
 from .tasks import start_generation
 
 RECENT_ON_FORM = 12

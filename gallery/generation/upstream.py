@@ -7,9 +7,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from gallery.models import Generation, Kind, MediaItem, ReferenceUpload
+from zcheap import types as t
+
 from . import public_links
-from .models import Generation, Kind, MediaItem, ReferenceUpload
-from .zcheap import types as t
 
 
 class BuildError(Exception):

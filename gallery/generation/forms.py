@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gallery import choices
+from gallery.models import Generation, Kind, MediaItem, State
 from zcheap_site.params import parse_ids
 
-from . import choices, uploads
-from .models import Generation, Kind, MediaItem, State
+from . import uploads
 
 url_validator = URLValidator(schemes=["http", "https"])
 

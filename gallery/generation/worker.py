@@ -22,9 +22,10 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gallery.models import Generation, Kind, MediaItem, MediaKind, State
+from zcheap import errors as e
+
 from . import downloads, media_processing, upstream
-from .models import Generation, Kind, MediaItem, MediaKind, State
-from .zcheap import errors as e
 from .zcheap_team import async_client_for_team, client_for_team
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views_generation as views
+from . import views
 
 urlpatterns = [
     path("create/image/", views.create_image, name="create_image"),

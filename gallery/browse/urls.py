@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import media_views
-from . import views_browse as views
+from . import media_views, views
 
 urlpatterns = [
     path("gallery/", views.browse, name="browse"),

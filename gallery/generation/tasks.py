@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from gallery.models import Generation, WorkerLoop
+
 from . import worker
-from .models import Generation, WorkerLoop
 
 STALE_AFTER = timedelta(seconds=60)
 

@@ -24,7 +24,7 @@ def _default_ttl() -> int:
 
 def public_url(obj, *, ttl: int | None = None) -> str:
     """A URL Zcheap can GET for OBJ (a ReferenceUpload or a MediaItem) for TTL seconds."""
-    from .models import MediaItem, ReferenceUpload
+    from gallery.models import MediaItem, ReferenceUpload
 
     if isinstance(obj, ReferenceUpload):
         kind = "u"
@@ -41,7 +41,7 @@ def public_url(obj, *, ttl: int | None = None) -> str:
 
 def resolve(token: str):
     """Return the object a token names, or raise Http404 when it is forged or expired."""
-    from .models import MediaItem, ReferenceUpload
+    from gallery.models import MediaItem, ReferenceUpload
 
     try:
         data = signing.loads(token, salt=SALT, max_age=settings.PUBLIC_LINK_TTL_MAX_SECONDS)

@@ -18,7 +18,7 @@ class ConnectionResult:
 
 def check_connection(team) -> ConnectionResult:
     """Call the asset-quota endpoint with the team's settings; never raises."""
-    from .zcheap.errors import ZcheapError
+    from zcheap.errors import ZcheapError
 
     try:
         with client_for_team(team, max_retries=0) as client:
@@ -41,8 +41,9 @@ def _timeout():
 
 def client_for_team(team, **kwargs):
     """A ZcheapClient for TEAM: its own key and base URL, or the in-process simulator."""
+    from zcheap.client import ZcheapClient
+
     from . import simulator_runtime
-    from .zcheap.client import ZcheapClient
 
     kwargs.setdefault("timeout", _timeout())
     if team.demo_mode:
@@ -52,8 +53,9 @@ def client_for_team(team, **kwargs):
 
 def async_client_for_team(team, **kwargs):
     """An AsyncZcheapClient for TEAM (the worker's bounded-concurrency polling)."""
+    from zcheap.client import AsyncZcheapClient
+
     from . import simulator_runtime
-    from .zcheap.client import AsyncZcheapClient
 
     kwargs.setdefault("timeout", _timeout())
     if team.demo_mode:
