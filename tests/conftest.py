@@ -24,7 +24,7 @@ def _test_settings(settings, tmp_path_factory):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    cache.clear()  # cached filter lists (gallery/listings.py) must not leak between tests
+    cache.clear()  # cached filter lists (gallery/browse/listings.py) must not leak between tests
 
 
 def make_user(email: str, name: str = "") -> User:

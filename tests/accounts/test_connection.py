@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gallery.zcheap.simulator import SimConfig, running_simulator
 from tests.conftest import HTMX
+from zcheap.simulator import SimConfig, running_simulator
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assets import sync
 from assets.models import Asset, AssetGroup
+from gallery.generation.simulator_runtime import demo_client
 from gallery.models import ReferenceUpload
-from gallery.simulator_runtime import demo_client
 from tests.conftest import HTMX
 from tests.factories import make_generation, make_item, png_bytes
 
@@ -163,8 +163,8 @@ def test_active_assets_can_be_picked_in_the_video_form(group, bob, team_a):
             "reference_assets": [asset.remote_id],
         },
     )
+    from gallery.generation.upstream import reference_urls
     from gallery.models import Generation
-    from gallery.upstream import reference_urls
 
     generation = Generation.objects.get()
     assert reference_urls(generation) == [f"asset://{asset.remote_id}"]
@@ -201,7 +201,7 @@ def test_the_sync_command_reports_per_team(team_a, capsys):
 
 
 def test_the_reconcile_loop_syncs_assets_periodically(team_a, settings, monkeypatch):
-    from gallery import tasks
+    from gallery.generation import tasks
 
     enqueued = []
     monkeypatch.setattr(

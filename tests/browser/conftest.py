@@ -82,7 +82,7 @@ def background_worker(settings, tmp_path):
 
     from django.db import close_old_connections
 
-    from gallery import worker
+    from gallery.generation import worker
     from gallery.models import Generation, State
 
     settings.ZCHEAP_SIMULATOR_DB = tmp_path / "sim.db"

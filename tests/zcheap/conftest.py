@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from gallery.zcheap.client import ZcheapClient
-from gallery.zcheap.simulator import SimConfig, running_simulator
+from zcheap.client import ZcheapClient
+from zcheap.simulator import SimConfig, running_simulator
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gallery.zcheap import errors as e
-from gallery.zcheap import types as t
-from gallery.zcheap.client import ZcheapClient
+from zcheap import errors as e
+from zcheap import types as t
+from zcheap.client import ZcheapClient
 
 EXAMPLES = json.loads((Path(__file__).parent / "fixtures" / "contract_examples.json").read_text())
 KEY = "sk-secret-do-not-leak-42"
@@ -144,7 +144,7 @@ def test_it_retries_fetches_on_503_then_succeeds():
 
 def test_it_honours_retry_after(monkeypatch):
     sleeps = []
-    monkeypatch.setattr("gallery.zcheap.client.time.sleep", sleeps.append)
+    monkeypatch.setattr("zcheap.client.time.sleep", sleeps.append)
     answers = iter(
         [
             httpx.Response(

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from PIL import Image
 
-from gallery.worker import run_async
-from gallery.zcheap import errors as e
-from gallery.zcheap import types as t
-from gallery.zcheap.client import AsyncZcheapClient, ZcheapClient
+from gallery.generation.worker import run_async
 from tests.zcheap.conftest import wait_for
+from zcheap import errors as e
+from zcheap import types as t
+from zcheap.client import AsyncZcheapClient, ZcheapClient
 
 GEMINI = "gemini-3-pro-image-preview"
 

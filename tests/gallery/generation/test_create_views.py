@@ -23,8 +23,8 @@ IMAGE = {
 @pytest.fixture(autouse=True)
 def _capture_starts(monkeypatch):
     started = []
-    monkeypatch.setattr("gallery.tasks.start_generation", started.append)
-    monkeypatch.setattr("gallery.views_generation.start_generation", started.append)
+    monkeypatch.setattr("gallery.generation.tasks.start_generation", started.append)
+    monkeypatch.setattr("gallery.generation.views.start_generation", started.append)
     return started
 
 

@@ -9,7 +9,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from gallery import public_links
+from gallery.generation import public_links
 from gallery.models import ReferenceUpload
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from gallery import worker
+from gallery.generation import worker
 from gallery.models import Generation, Kind, State
 
 

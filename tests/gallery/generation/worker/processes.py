@@ -11,7 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 # Twelve tasks, images and MJ imagines, each enqueued when its transaction commits.
 SETUP = textwrap.dedent(
@@ -22,7 +22,7 @@ SETUP = textwrap.dedent(
     from django.db import transaction
     from accounts.models import Membership, Team, User
     from gallery.models import Generation
-    from gallery.tasks import start_generation
+    from gallery.generation.tasks import start_generation
     team = Team.objects.create(name="Worker test")
     user = User.objects.create_user("w@example.com", "pw-worker-test-1")
     Membership.objects.create(team=team, user=user, role="owner")

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from gallery import downloads, media_processing
+from gallery.generation import downloads, media_processing
 from tests.factories import png_bytes
 
 

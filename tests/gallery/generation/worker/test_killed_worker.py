@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.worker.processes import (
+from tests.gallery.generation.worker.processes import (
     SETUP,
     migrate,
     run_script,

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from django_tasks import default_task_backend
 
-from gallery import tasks
+from gallery.generation import tasks
 from gallery.models import State, WorkerLoop
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.worker.processes import (
+from tests.gallery.generation.worker.processes import (
     SETUP,
     migrate,
     run_script,

@@ -7,10 +7,10 @@ import io
 import pytest
 from PIL import Image
 
-from gallery import worker
+from gallery.generation import worker
+from gallery.generation.simulator_runtime import demo_client
 from gallery.models import Generation, Kind, MediaItem, State
-from gallery.simulator_runtime import demo_client
-from tests.worker.conftest import drive
+from tests.gallery.generation.worker.conftest import drive
 
 pytestmark = pytest.mark.django_db
 
