@@ -114,7 +114,7 @@ def update_api_settings(request: HttpRequest) -> HttpResponse:
 @team_view(Role.ADMIN)
 def test_connection(request: HttpRequest) -> HttpResponse:
     """Call the asset-quota endpoint with the team's settings and show what came back."""
-    from gallery.generation.zcheap_team import check_connection
+    from gallery.generation import check_connection
 
     result = check_connection(request.team)
     return render(request, "accounts/_connection_result.html", {"result": result})

@@ -8,9 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.forms import NoColonForm
-from gallery.generation import uploads
-from gallery.generation.downloads import sniff
-from gallery.generation.forms import MultipleImageField
+from gallery.generation import ALLOWED_FORMATS, MultipleImageField, check_image, sniff
 from gallery.models import ReferenceUpload
 
 AUDIO_SIGNATURES = [
@@ -49,8 +47,8 @@ def check_media(upload) -> tuple[bytes, str, str]:
     upload.seek(0)
     kind = sniff(head)
     if kind and kind[0].startswith("image/"):
-        data, image = uploads.check_image(upload)
-        return data, uploads.ALLOWED_FORMATS[image.format], "image"
+        data, image = check_image(upload)
+        return data, ALLOWED_FORMATS[image.format], "image"
     if upload.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
             _("%(name)s is larger than %(limit)d MB.")

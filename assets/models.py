@@ -88,12 +88,12 @@ class Asset(models.Model):
         """A picture of the asset: its gallery item, or a signed link to the uploaded image."""
         from django.urls import reverse
 
-        from gallery.generation import public_links
+        from gallery.generation import public_url
 
         if self.item_id:
             return reverse("gallery:media_variant", args=[self.item_id, "small"])
         if self.upload_id and self.upload.media_kind == "image":
-            return public_links.public_url(self.upload, ttl=3600)
+            return public_url(self.upload, ttl=3600)
         return ""
 
     @property

@@ -10,8 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gallery.generation import public_links
-from gallery.generation.zcheap_team import client_for_team
+from gallery.generation import client_for_team, public_url
 from zcheap import errors as e
 
 from .models import Asset, AssetGroup, AssetStatus
@@ -83,7 +82,7 @@ def add_assets(team, group: AssetGroup, user, sources: list, names: list[str]) -
             asset_type = _asset_type(source)
             remote_id = client.asset_create(
                 group.remote_id,
-                public_links.public_url(source, ttl=24 * 3600),
+                public_url(source, ttl=24 * 3600),
                 name=name,
                 asset_type=asset_type,
             )

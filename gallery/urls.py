@@ -1,10 +1,12 @@
-"""Gallery app URLs, one list per area so each can grow on its own."""
+"""Gallery app URLs: each wing keeps its own list, all under the "gallery" namespace."""
 
 from __future__ import annotations
 
-from gallery.browse.urls import urlpatterns as browse_urls
-from gallery.generation.urls import urlpatterns as generation_urls
+from django.urls import include, path
 
 app_name = "gallery"
 
-urlpatterns = [*generation_urls, *browse_urls]
+urlpatterns = [
+    path("", include("gallery.generation.urls")),
+    path("", include("gallery.browse.urls")),
+]

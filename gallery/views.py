@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from accounts.permissions import team_view
-from gallery.browse.filters import gallery_queryset
+from gallery.browse import gallery_queryset
 from gallery.models import ACTIVE_STATES, Generation
 
 

@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gallery import views as gallery_views
-from gallery.generation import public_links
+from gallery.generation import public_media
 
 
 @login_not_required
@@ -18,7 +18,7 @@ def healthz(request):
 urlpatterns = [
     path("", gallery_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
-    path("p/<str:token>/", public_links.public_media, name="public_media"),
+    path("p/<str:token>/", public_media, name="public_media"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

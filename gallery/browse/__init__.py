@@ -1,0 +1,12 @@
+"""Browsing what was made: the gallery with its filters, boards, lightbox and ZIP downloads, and
+the team-only media view.
+
+Code outside this wing uses only the names below (tests may reach inside).
+"""
+
+from __future__ import annotations
+
+from .filters import gallery_queryset
+from .listings import members as team_members
+
+__all__ = ["gallery_queryset", "team_members"]

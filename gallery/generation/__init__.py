@@ -1,0 +1,28 @@
+"""Making things: the create forms and views, the task worker and its steps, reference uploads and
+the signed links Zcheap fetches them from, and the glue between a team and the Zcheap client.
+
+Code outside this wing uses only the names below (tests may reach inside); the rest is the wing's
+own business. `tests/test_layout.py` holds everyone to that.
+"""
+
+from __future__ import annotations
+
+from .downloads import sniff
+from .media_processing import process_image
+from .public_links import public_media, public_url
+from .tasks import ensure_loops
+from .uploads import ALLOWED_FORMATS, MultipleImageField, check_image
+from .zcheap_team import check_connection, client_for_team
+
+__all__ = [
+    "ALLOWED_FORMATS",
+    "MultipleImageField",
+    "check_connection",
+    "check_image",
+    "client_for_team",
+    "ensure_loops",
+    "process_image",
+    "public_media",
+    "public_url",
+    "sniff",
+]

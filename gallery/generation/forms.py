@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from assets.selectors import active_assets_for
 from gallery import choices
 from gallery.models import Generation, Kind, MediaItem, State
 from zcheap_site.params import parse_ids
@@ -19,23 +19,6 @@ from zcheap_site.params import parse_ids
 from . import uploads
 
 url_validator = URLValidator(schemes=["http", "https"])
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleImageField(forms.FileField):
-    widget = MultipleFileInput
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-        self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/webp,image/gif")
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        return [super(MultipleImageField, self).clean(f, initial) for f in files]
 
 
 def _lines(text: str) -> list[str]:
@@ -76,7 +59,7 @@ class ModelDependentSelect(forms.Select):
 class ReferencesMixin(forms.Form):
     """Reference images from three places: uploads, gallery items, typed URLs."""
 
-    reference_files = MultipleImageField(label=gettext_lazy("Upload reference images"))
+    reference_files = uploads.MultipleImageField(label=gettext_lazy("Upload reference images"))
     reference_items = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Or pick from the gallery"),
         required=False,
@@ -100,11 +83,7 @@ class ReferencesMixin(forms.Form):
     def __init__(self, *args, team=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.team, self.user = team, user
-        self.picker_assets = []
-        if apps.is_installed("assets"):
-            from assets.selectors import active_assets_for
-
-            self.picker_assets = list(active_assets_for(team, "Image")[:48])
+        self.picker_assets = list(active_assets_for(team, "Image")[:48])
         self.fields["reference_assets"].choices = [
             (a.remote_id, a.name or a.remote_id) for a in self.picker_assets
         ]

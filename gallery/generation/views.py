@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
-from gallery.browse import listings
+from gallery.browse import team_members
 from gallery.models import ACTIVE_STATES, Generation, Kind, MediaItem, State
 from zcheap_site.params import parse_id
 
@@ -306,7 +306,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "state": state,
         "member": member,
-        "members": listings.members(request.team),
+        "members": team_members(request.team),
         "kinds": Kind.choices,
         "states": State.choices,
         "query": query.urlencode(),

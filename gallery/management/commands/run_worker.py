@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from gallery.generation.tasks import ensure_loops
+from gallery.generation import ensure_loops
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
-from gallery.generation.media_processing import process_image
+from gallery.generation import process_image
 from gallery.models import Generation, Kind, MediaItem, State
 from zcheap.simulator import media
 
