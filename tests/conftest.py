@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Membership, Role, Team, User
 
@@ -25,6 +26,11 @@ def _test_settings(settings, tmp_path_factory):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()  # cached filter lists (gallery/browse/listings.py) must not leak between tests
+    # A request in Chinese leaves zh-hans active in the thread (LocaleMiddleware never resets
+    # it), so a later test on the same xdist worker would read Chinese messages.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 def make_user(email: str, name: str = "") -> User:
