@@ -41,7 +41,8 @@ def require_role(request, min_role: str) -> None:
 def redirect_back(request, fallback: str):
     """Redirect to the form's `next` if it is on this site, else to FALLBACK (no open redirects)."""
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # Only paths: redirect() would read a bare word as a URL name (NoReverseMatch, a 500).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, {request.get_host()}, require_https=request.is_secure()
     ):
         target = fallback

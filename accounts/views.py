@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from zcheap_site.params import parse_id
+
 from .forms import (
     AcceptInvitationForm,
     ApiSettingsForm,
@@ -33,7 +35,7 @@ from .permissions import redirect_back, team_view
 def switch_team(request: HttpRequest) -> HttpResponse:
     """Make another of my teams the current one; someone else's team is a 404."""
     membership = get_object_or_404(
-        Membership, user=request.user, team_id=request.POST.get("team_id") or 0
+        Membership, user=request.user, team_id=parse_id(request.POST.get("team_id", "")) or 0
     )
     request.session[SESSION_TEAM_KEY] = membership.team_id
     messages.success(request, _("Now working in %(team)s.") % {"team": membership.team.name})

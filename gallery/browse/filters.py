@@ -43,10 +43,8 @@ class GalleryFilters:
             kind=data.get("kind", "") if data.get("kind", "") in Kind.values else "",
             model=data.get("model", "")[:60],
             member=parse_id(member),
-            date_from=parse_date(data.get("from", "") or "")
-            if _is_date(data.get("from"))
-            else None,
-            date_to=parse_date(data.get("to", "") or "") if _is_date(data.get("to")) else None,
+            date_from=_date(data.get("from")),
+            date_to=_date(data.get("to")),
             favourites=data.get("fav") == "1",
             board=board,
             q=data.get("q", "").strip()[:200],
@@ -92,11 +90,17 @@ class GalleryFilters:
         return queryset
 
 
-def _is_date(value) -> bool:
+# Dates outside these years are ignored: the day after 9999-12-31, or 0001-01-01 moved to
+# UTC, does not exist (OverflowError, a 500 before).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def _date(value) -> date | None:
     try:
-        return bool(value) and parse_date(value) is not None
+        parsed = parse_date(value or "")
     except ValueError:
-        return False
+        return None
+    return parsed if parsed and FIRST_DATE <= parsed <= LAST_DATE else None
 
 
 def gallery_queryset(team, user) -> QuerySet:
