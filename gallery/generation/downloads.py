@@ -73,6 +73,48 @@ def _public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _entry(value: str) -> tuple[str, int | None]:
+    """An allow-list entry as (host, port); no port means the standard web ports only."""
+    parts = urlsplit("//" + value.strip().lower())
+    try:
+        return (parts.hostname or "", parts.port)
+    except ValueError:
+        return ("", -1)  # matches nothing
+
+
+def host_allowed(host: str, scheme: str, port: int | None, allowed: frozenset[str]) -> bool:
+    """HOST:PORT is on the allow-list: an entry names the host and (if it gives one) the port;
+    one without a port allows only 80 and 443. An allowed name on another port (a database or
+    Redis on the same machine) is not allowed."""
+    effective = port or DEFAULT_PORTS.get(scheme)
+    for entry_host, entry_port in map(_entry, allowed):
+        if entry_host != host:
+            continue
+        if entry_port is None and effective in DEFAULT_PORTS.values():
+            return True
+        if entry_port == effective:
+            return True
+    return False
+
+
+def allowed_for_base_url(base_url: str) -> frozenset[str]:
+    """The allow-list entry for a team's own API host: its name and port exactly."""
+    if not base_url:
+        return frozenset()
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return frozenset()
+    if not parts.hostname or not port:
+        return frozenset()
+    host = parts.hostname.lower()
+    return frozenset({f"[{host}]:{port}" if ":" in host else f"{host}:{port}"})
+
+
 def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> list[str] | None:
     """Refuse URL unless it is http(s) to public addresses only. Returns those addresses in the
     resolver's order (the order to try them in), or None for hosts allowed as they are (the
@@ -89,7 +131,9 @@ def check_url(url: str, allowed_hosts: frozenset[str] = frozenset()) -> list[str
             _("The result link is not an http(s) address."), permanent=True, detail=url
         )
     host = parts.hostname.lower()
-    if host in allowed_hosts or simulator_runtime.is_simulator_url(url):
+    if host_allowed(host, parts.scheme, port, allowed_hosts) or simulator_runtime.is_simulator_url(
+        url
+    ):
         return None
     try:
         infos = socket.getaddrinfo(

@@ -37,17 +37,25 @@ class VideoInfo:
     thumbs: dict[str, bytes]
 
 
-def _open(data: bytes) -> Image.Image:
+def check_pixels(width: int, height: int) -> None:
+    """Refuse sizes above IMAGE_MAX_PIXELS: decoding them is what costs memory (4 bytes a
+    pixel in RGBA), whatever the size of the file."""
+    if width * height > settings.IMAGE_MAX_PIXELS:
+        raise MediaError(f"image too large: {width}x{height}")
+
+
+def _open(data) -> Image.Image:
+    """DATA (bytes or a file) as a lazily decoded image: only its header and structure are read
+    here, and its size is checked before any pixel is."""
     Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+    source = (lambda: io.BytesIO(data)) if isinstance(data, bytes) else (lambda: _rewound(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            probe = Image.open(io.BytesIO(data))
+            probe = Image.open(source())
+            check_pixels(probe.width, probe.height)
             probe.verify()  # structure check; the image must be reopened after verify()
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > settings.IMAGE_MAX_PIXELS:
-                raise MediaError(f"image too large: {image.width}x{image.height}")
-            return image
+            return Image.open(source())
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise MediaError(f"image too large: {exc}") from None
     except MediaError:
@@ -76,10 +84,24 @@ def webp_thumbs(image: Image.Image) -> dict[str, bytes]:
     return out
 
 
+def _rewound(fileobj):
+    fileobj.seek(0)
+    return fileobj
+
+
+def _thumbs(image: Image.Image) -> dict[str, bytes]:
+    """webp_thumbs, with anything the decoder raises on a hostile file (a text chunk that
+    inflates to 50 MB is a ValueError, a truncated one an OSError) turned into a MediaError."""
+    try:
+        return webp_thumbs(image)
+    except Exception as exc:
+        raise MediaError(f"image could not be decoded: {type(exc).__name__}: {exc}") from None
+
+
 def process_image(data: bytes) -> ImageInfo:
     image = _open(data)
     width, height = image.size
-    return ImageInfo(width=width, height=height, thumbs=webp_thumbs(image))
+    return ImageInfo(width=width, height=height, thumbs=_thumbs(image))
 
 
 def process_video(data: bytes) -> VideoInfo:
@@ -94,9 +116,13 @@ def process_video(data: bytes) -> VideoInfo:
                 duration = container.duration / 1_000_000
             elif stream.duration and stream.time_base:
                 duration = float(stream.duration * stream.time_base)
+            check_pixels(stream.codec_context.width or 0, stream.codec_context.height or 0)
             frame = next(container.decode(stream))
+            check_pixels(frame.width, frame.height)
             poster_image = frame.to_image()
-    except (av.FFmpegError, StopIteration, IndexError, ValueError) as exc:
+    except MediaError:
+        raise
+    except (av.FFmpegError, StopIteration, IndexError, ValueError, MemoryError) as exc:
         raise MediaError(f"not a readable video: {type(exc).__name__}") from None
     buffer = io.BytesIO()
     poster_image.save(buffer, format="WEBP", quality=80)
@@ -105,5 +131,5 @@ def process_video(data: bytes) -> VideoInfo:
         height=poster_image.height,
         duration=round(duration, 2) if duration else None,
         poster=buffer.getvalue(),
-        thumbs=webp_thumbs(poster_image),
+        thumbs=_thumbs(poster_image),
     )

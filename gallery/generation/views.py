@@ -245,7 +245,7 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
         if data["action"] == "inpaint":
             try:
                 params["mask_upload"] = uploads.save_mask(
-                    request.team, request.user, data["mask"]
+                    request.team, request.user, data["mask"], _edited_size(parent, data["index"])
                 ).pk
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
@@ -266,6 +266,12 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
     return _respond_with_new_card(
         request, child, _("Started: %(action)s.") % {"action": child.action_label}
     )
+
+
+def _edited_size(parent: Generation, index: int) -> tuple[int, int] | None:
+    """The size of the picture a vary-region mask is painted on (what the editor shows)."""
+    item = parent.items.filter(index=index - 1).first() or parent.items.first()
+    return (item.width, item.height) if item and item.width and item.height else None
 
 
 @require_safe

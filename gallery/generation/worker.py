@@ -405,10 +405,19 @@ def ingest_one(generation_id: int) -> bool:
     if claimed != 1:
         return False
     generation = Generation.objects.select_related("team").get(pk=generation_id)
-    allowed = frozenset()
-    if not generation.team.demo_mode:
-        host = urlsplit(generation.team.effective_base_url).hostname
-        allowed = frozenset({host} if host else set())
+    if generation.attempts > MAX_INGEST_ATTEMPTS:
+        # Earlier tries ended without a word (a worker killed while decoding, say): stop here.
+        _fail(
+            generation,
+            State.DOWNLOADING,
+            None,
+            _("The result could not be stored after several tries, so we stopped trying."),
+            "ingest_attempts",
+        )
+        return False
+    allowed = downloads.allowed_for_base_url(
+        "" if generation.team.demo_mode else generation.team.effective_base_url
+    )
     for index, url in enumerate(generation.result_urls):
         if MediaItem.objects.filter(generation=generation, index=index).exists():
             continue  # ingest is idempotent: one file per result, ever
@@ -418,9 +427,7 @@ def ingest_one(generation_id: int) -> bool:
             if exc.permanent or generation.attempts >= MAX_INGEST_ATTEMPTS:
                 _fail(generation, State.DOWNLOADING, exc)
                 return False
-            Generation.objects.filter(pk=generation.pk).update(
-                lease_until=_now() + timedelta(seconds=15)
-            )
+            _retry_ingest_later(generation)
             return False
         except media_processing.MediaError as exc:
             _fail(
@@ -432,7 +439,25 @@ def ingest_one(generation_id: int) -> bool:
             )
             log.warning("generation %s result %s unreadable: %s", generation.pk, index, exc)
             return False
+        except Exception as exc:  # storage down, a bug: retry a few times, then a final state
+            log.exception("ingest of generation %s result %s failed", generation.pk, index)
+            if generation.attempts >= MAX_INGEST_ATTEMPTS:
+                _fail(
+                    generation,
+                    State.DOWNLOADING,
+                    None,
+                    _("The result could not be stored after several tries, so we stopped trying."),
+                    "ingest",
+                )
+                Generation.objects.filter(pk=generation.pk).update(upstream_error=repr(exc)[:500])
+                return False
+            _retry_ingest_later(generation)
+            return False
     return generation.transition(State.DOWNLOADING, State.DONE, progress=100, lease_until=None)
+
+
+def _retry_ingest_later(generation: Generation) -> None:
+    Generation.objects.filter(pk=generation.pk).update(lease_until=_now() + timedelta(seconds=15))
 
 
 def _ingest_file(generation: Generation, index: int, url: str, allowed: frozenset[str]) -> None:

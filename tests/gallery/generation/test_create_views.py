@@ -309,11 +309,11 @@ class TestMidjourneyActions:
         from PIL import Image
 
         out = io.BytesIO()
-        Image.new("L", (32, 32), 255).save(out, format="PNG")
+        Image.new("L", (64, 48), 255).save(out, format="PNG")  # the size of the picture
         mask = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
         bob.post(f"/tasks/{grid.pk}/mj/", {"action": "inpaint", "index": "2", "mask": mask})
         child = Generation.objects.get(parent=grid)
-        assert ReferenceUpload.objects.get(pk=child.params["mask_upload"]).width == 32
+        assert ReferenceUpload.objects.get(pk=child.params["mask_upload"]).width == 64
 
     def test_an_empty_mask_is_refused(self, bob, grid):
         import base64

@@ -42,6 +42,32 @@ def server():
     _Handler.hosts.clear()
 
 
+def _here(base: str) -> frozenset[str]:
+    """The allow-list entry for the test server: host and port."""
+    return frozenset({base.split("//", 1)[1]})
+
+
+def test_the_allow_list_matches_the_port_too(server):
+    """An allowed host on another port (Redis, PostgreSQL on the same machine) stays refused."""
+    base, routes = server
+    routes["/a"] = (200, {}, png_bytes())
+    with pytest.raises(downloads.DownloadError, match="private network"):
+        downloads.download(f"{base}/a", max_bytes=100_000, allowed_hosts=frozenset({"127.0.0.1"}))
+    port = int(base.rsplit(":", 1)[1])
+    other = frozenset({f"127.0.0.1:{port + 1}"})
+    with pytest.raises(downloads.DownloadError, match="private network"):
+        downloads.download(f"{base}/a", max_bytes=100_000, allowed_hosts=other)
+    assert downloads.download(f"{base}/a", max_bytes=100_000, allowed_hosts=_here(base))
+
+
+def test_a_teams_base_url_allows_its_own_host_and_port_only():
+    allowed = downloads.allowed_for_base_url("https://api.zcheap.example")
+    assert downloads.host_allowed("api.zcheap.example", "https", None, allowed)
+    assert downloads.host_allowed("api.zcheap.example", "https", 443, allowed)
+    assert not downloads.host_allowed("api.zcheap.example", "http", 6379, allowed)
+    assert not downloads.host_allowed("other.example", "https", None, allowed)
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -68,7 +94,7 @@ def test_it_downloads_from_an_allowed_host_and_sniffs_the_type(server, settings)
         {"Content-Type": "text/html"},
         png_bytes(),
     )  # the header lies; the bytes win
-    got = downloads.download(f"{base}/a", max_bytes=100_000, allowed_hosts=frozenset({"127.0.0.1"}))
+    got = downloads.download(f"{base}/a", max_bytes=100_000, allowed_hosts=_here(base))
     assert got.content_type == "image/png" and got.extension == "png"
 
 
@@ -76,7 +102,7 @@ def test_it_rechecks_every_redirect(server):
     base, routes = server
     routes["/hop"] = (302, {"Location": "http://10.1.2.3/secret.png"}, b"")
     with pytest.raises(downloads.DownloadError, match="private network"):
-        downloads.download(f"{base}/hop", max_bytes=1000, allowed_hosts=frozenset({"127.0.0.1"}))
+        downloads.download(f"{base}/hop", max_bytes=1000, allowed_hosts=_here(base))
 
 
 def test_it_connects_to_the_address_it_checked_not_to_a_second_dns_answer(server, monkeypatch):
@@ -163,7 +189,7 @@ def test_it_stops_reading_past_the_size_cap(server):
     base, routes = server
     routes["/big"] = (200, {}, b"\x89PNG\r\n\x1a\n" + b"0" * 50_000)
     with pytest.raises(downloads.DownloadError, match="larger than allowed"):
-        downloads.download(f"{base}/big", max_bytes=10_000, allowed_hosts=frozenset({"127.0.0.1"}))
+        downloads.download(f"{base}/big", max_bytes=10_000, allowed_hosts=_here(base))
 
 
 def test_it_refuses_content_that_is_not_media(server):
@@ -174,13 +200,13 @@ def test_it_refuses_content_that_is_not_media(server):
         b"<html><script>alert(1)</script></html>",
     )
     with pytest.raises(downloads.DownloadError, match="not an image or video"):
-        downloads.download(f"{base}/page", max_bytes=10_000, allowed_hosts=frozenset({"127.0.0.1"}))
+        downloads.download(f"{base}/page", max_bytes=10_000, allowed_hosts=_here(base))
 
 
 def test_an_expired_link_is_a_permanent_failure(server):
     base, _routes = server
     with pytest.raises(downloads.DownloadError) as info:
-        downloads.download(f"{base}/gone", max_bytes=10_000, allowed_hosts=frozenset({"127.0.0.1"}))
+        downloads.download(f"{base}/gone", max_bytes=10_000, allowed_hosts=_here(base))
     assert info.value.permanent and "expired" in str(info.value)
 
 
