@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.forms import NoColonForm
-from gallery.generation import ALLOWED_FORMATS, MultipleImageField, check_image, sniff
+from gallery.generation import (
+    ALLOWED_FORMATS,
+    MediaError,
+    MultipleImageField,
+    check_image,
+    probe_av,
+    sniff,
+    too_large,
+)
 from gallery.models import ReferenceUpload
 
 AUDIO_SIGNATURES = [
@@ -41,29 +47,46 @@ class AssetField(MultipleImageField):
         self.widget.attrs["accept"] = "image/*,video/mp4,video/webm,audio/*"
 
 
-def check_media(upload) -> tuple[bytes, str, str]:
-    """(data, content type, media kind) for an accepted file, else a ValidationError."""
-    head = upload.read(16)
-    upload.seek(0)
-    kind = sniff(head)
-    if kind and kind[0].startswith("image/"):
-        data, image = check_image(upload)
-        return data, ALLOWED_FORMATS[image.format], "image"
-    if upload.size > settings.UPLOAD_MAX_BYTES:
-        raise ValidationError(
-            _("%(name)s is larger than %(limit)d MB.")
-            % {"name": upload.name, "limit": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
-        )
-    if kind and kind[0].startswith("video/"):
-        return upload.read(), kind[0], "video"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return upload.read(), "audio/wav", "audio"
-    for magic, content_type in AUDIO_SIGNATURES:
-        if head.startswith(magic):
-            return upload.read(), content_type, "audio"
-    raise ValidationError(
+def _refused(upload) -> ValidationError:
+    return ValidationError(
         _("%(name)s is not an image, video or audio file we accept.") % {"name": upload.name}
     )
+
+
+def _claimed_kind(head: bytes) -> tuple[str, str] | None:
+    """(content type, kind) the first bytes claim; PyAV then checks the claim."""
+    kind = sniff(head)
+    if kind and kind[0].startswith(("image/", "video/")):
+        return kind[0], kind[0].split("/")[0]
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav", "audio"
+    for magic, content_type in AUDIO_SIGNATURES:
+        if head.startswith(magic):
+            return content_type, "audio"
+    return None
+
+
+def check_media(upload) -> tuple[str, str]:
+    """(content type, media kind) for an accepted file, else a ValidationError. The file stays
+    where Django's upload handler put it (on disk above 2 MB): only headers are read, and
+    videos and audio are opened with PyAV and their first frame decoded, so a file that only
+    starts like an MP4 or MP3 is refused."""
+    if error := too_large(upload):
+        raise error
+    head = upload.read(16)
+    upload.seek(0)
+    claimed = _claimed_kind(head)
+    if claimed is None:
+        raise _refused(upload)
+    content_type, kind = claimed
+    if kind == "image":
+        image = check_image(upload)
+        return ALLOWED_FORMATS[image.format], "image"
+    try:
+        probe_av(upload, kind)
+    except MediaError:
+        raise _refused(upload) from None
+    return content_type, kind
 
 
 class UploadForm(NoColonForm):
@@ -71,23 +94,25 @@ class UploadForm(NoColonForm):
     items = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_files(self):
-        checked = []
-        for f in self.cleaned_data.get("files") or []:
-            checked.append((f.name, *check_media(f)))
-        return checked
+        return [(f, *check_media(f)) for f in self.cleaned_data.get("files") or []]
+
+    @property
+    def file_count(self) -> int:
+        return len(self.cleaned_data.get("files") or [])
 
     def save_uploads(self, team, user) -> list[ReferenceUpload]:
+        """Store the checked files, copied from the upload in chunks (never whole in memory)."""
         saved = []
-        for name, data, content_type, kind in self.cleaned_data["files"]:
+        for upload_file, content_type, kind in self.cleaned_data["files"]:
             upload = ReferenceUpload(
                 team=team,
                 user=user,
-                original_name=name[:200],
+                original_name=upload_file.name[:200],
                 content_type=content_type,
                 media_kind=kind,
-                size_bytes=len(data),
+                size_bytes=upload_file.size,
             )
             extension = content_type.split("/")[-1].replace("mpeg", "mp3").replace("jpeg", "jpg")
-            upload.file.save(f"asset.{extension}", ContentFile(data), save=True)
+            upload.file.save(f"asset.{extension}", upload_file, save=True)
             saved.append(upload)
         return saved

@@ -104,3 +104,20 @@ class Asset(models.Model):
     @property
     def tone(self) -> str:
         return {"Active": "ok", "Failed": "err"}.get(self.status, "warn")
+
+
+class QuotaReservation(models.Model):
+    """Asset slots promised to an upload in progress, so parallel uploads cannot all pass the
+    quota check against the same free slots. Taken under a lock on the team row (one check at
+    a time per team), shrunk as each asset is created upstream (Zcheap then counts it itself),
+    deleted when the request ends; one left behind by a killed process expires."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="quota_reservations")
+    slots = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "created_at"], name="quota_reservation_team")]
+
+    def __str__(self) -> str:
+        return f"{self.slots} slots for team {self.team_id}"

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Team
 from gallery.generation import client_for_team, public_url
+from gallery.models import MediaItem, ReferenceUpload
 from zcheap import errors as e
 
-from .models import Asset, AssetGroup, AssetStatus
+from .models import Asset, AssetGroup, AssetStatus, QuotaReservation
 
 PAGE = 100
 
@@ -49,21 +53,26 @@ def update_group(group: AssetGroup, name: str, description: str) -> None:
     AssetGroup.objects.filter(pk=group.pk).update(name=name, description=description)
 
 
-def ensure_room(team, needed: int, client=None) -> None:
-    """Raise QuotaBlocked unless NEEDED more assets fit in the team's quota."""
+RESERVATION_TTL = timedelta(minutes=15)  # far longer than an upload request can take
+
+
+def ensure_room(team, needed: int, client=None, held: int = 0) -> None:
+    """Raise QuotaBlocked unless NEEDED more assets fit in the team's quota, HELD slots of which
+    are promised to other uploads in progress."""
     if client is None:
         with client_for_team(team, max_retries=1) as own:
-            return ensure_room(team, needed, own)
+            return ensure_room(team, needed, own, held)
     current = client.asset_quota()
     if not current.enabled:
         raise QuotaBlocked(_("The asset library is not enabled for this Zcheap account."))
-    if current.remaining < needed:
+    left = max(0, current.remaining - held)
+    if left < needed:
         raise QuotaBlocked(
             _(
                 "Only %(left)d more assets fit in your quota (%(used)d of %(limit)d used); you chose %(n)d."
             )
             % {
-                "left": current.remaining,
+                "left": left,
                 "used": current.current_count,
                 "limit": current.max_count_per_user,
                 "n": needed,
@@ -72,12 +81,26 @@ def ensure_room(team, needed: int, client=None) -> None:
     return None
 
 
-def add_assets(team, group: AssetGroup, user, sources: list, names: list[str]) -> list[Asset]:
-    """Register uploads or gallery items as assets. The quota is checked first: if they do not all
-    fit, nothing is created (no local rows, no upstream calls)."""
-    with client_for_team(team, max_retries=1) as client:
-        ensure_room(team, len(sources), client)
-        created = []
+def reserve(team, needed: int, client) -> QuotaReservation:
+    """Check the quota and hold NEEDED slots, atomically: the team row is locked while the free
+    slots (Zcheap's count minus what other uploads hold) are checked and the hold is written."""
+    with transaction.atomic():
+        Team.objects.select_for_update().filter(pk=team.pk).first()
+        now = timezone.now()
+        QuotaReservation.objects.filter(team=team, created_at__lt=now - RESERVATION_TTL).delete()
+        held = QuotaReservation.objects.filter(team=team).aggregate(n=Sum("slots"))["n"] or 0
+        ensure_room(team, needed, client, held)
+        return QuotaReservation.objects.create(team=team, slots=needed, created_at=now)
+
+
+def add_assets(
+    team, group: AssetGroup, user, sources: list, names: list[str], client, reservation
+) -> list[Asset]:
+    """Register uploads or gallery items as assets under RESERVATION: all of them or none. If
+    one fails upstream, the ones already created there are deleted again and the error raised;
+    local rows are written only once every upstream call has succeeded."""
+    made: list[tuple[object, str, str, str]] = []
+    try:
         for source, name in zip(sources, names, strict=True):
             asset_type = _asset_type(source)
             remote_id = client.asset_create(
@@ -86,19 +109,57 @@ def add_assets(team, group: AssetGroup, user, sources: list, names: list[str]) -
                 name=name,
                 asset_type=asset_type,
             )
-            created.append(
+            made.append((source, name, asset_type, remote_id))
+            # Zcheap counts this one now: the hold shrinks so it is not counted twice.
+            QuotaReservation.objects.filter(pk=reservation.pk, slots__gt=0).update(
+                slots=F("slots") - 1
+            )
+        with transaction.atomic():
+            return [
                 Asset.objects.create(
                     team=team,
                     group=group,
                     remote_id=remote_id,
                     name=name,
                     asset_type=asset_type,
-                    upload=source if source.__class__.__name__ == "ReferenceUpload" else None,
-                    item=source if source.__class__.__name__ == "MediaItem" else None,
+                    upload=source if isinstance(source, ReferenceUpload) else None,
+                    item=source if isinstance(source, MediaItem) else None,
                     created_by=user,
                 )
-            )
-    return created
+                for source, name, asset_type, remote_id in made
+            ]
+    except BaseException:
+        for _source, _name, _type, remote_id in made:
+            with contextlib.suppress(e.ZcheapError):
+                client.asset_delete(remote_id)
+        raise
+
+
+def upload_to_group(team, group: AssetGroup, user, form, items: list) -> list[Asset]:
+    """The upload request: hold quota for every file and item first, then store the files, then
+    create the assets; on any failure nothing stays behind (no assets, no stored files, no
+    upstream assets, no hold)."""
+    needed = form.file_count + len(items)
+    with client_for_team(team, max_retries=1) as client:
+        reservation = reserve(team, needed, client)
+        stored: list[ReferenceUpload] = []
+        try:
+            stored = form.save_uploads(team, user)
+            names = [s.original_name or f"asset-{s.pk}" for s in stored]
+            names += [(i.prompt[:60] or f"gallery-{i.pk}") for i in items]
+            return add_assets(team, group, user, stored + items, names, client, reservation)
+        except BaseException:
+            _discard(stored)
+            raise
+        finally:
+            QuotaReservation.objects.filter(pk=reservation.pk).delete()
+
+
+def _discard(uploads: list[ReferenceUpload]) -> None:
+    for upload in uploads:
+        if upload.file:
+            upload.file.storage.delete(upload.file.name)
+        upload.delete()
 
 
 def _asset_type(source) -> str:

@@ -167,18 +167,11 @@ def upload(request: HttpRequest, group_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         return _to_group(request, group)
-    if not form.cleaned_data["files"] and not items:
+    if not form.file_count and not items:
         messages.error(request, _("Choose files to upload or gallery images to add."))
         return _to_group(request, group)
     try:
-        # Check the quota before storing anything, so a refused upload leaves nothing behind.
-        sync.ensure_room(request.team, len(form.cleaned_data["files"]) + len(items))
-        sources = form.save_uploads(request.team, request.user) + items
-        names = [
-            s.original_name or f"asset-{s.pk}" for s in sources[: len(form.cleaned_data["files"])]
-        ]
-        names += [(i.prompt[:60] or f"gallery-{i.pk}") for i in items]
-        created = sync.add_assets(request.team, group, request.user, sources, names)
+        created = sync.upload_to_group(request.team, group, request.user, form, items)
     except sync.QuotaBlocked as blocked:
         messages.error(request, str(blocked))
         return _to_group(request, group)

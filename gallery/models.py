@@ -188,6 +188,19 @@ class Generation(models.Model):
         return gettext(self.error_message) if self.error_message else ""
 
     @property
+    def upstream_error_note(self) -> str:
+        """Zcheap's own text (kept as it came, often Chinese) explained in the reader's language,
+        for the errors whose meaning we know."""
+        notes = {
+            "RateLimitedError": _(
+                "Zcheap answered HTTP 429, too many requests: its servers for this model were "
+                "at capacity."
+            ),
+            "TransientError": _("Zcheap answered with a temporary server error."),
+        }
+        return str(notes.get(self.error_code, ""))
+
+    @property
     def mj_single(self) -> bool:
         """An upscale is one image: its actions need no image number."""
         return self.action == "upscale"

@@ -8,21 +8,24 @@ own business. `tests/test_layout.py` holds everyone to that.
 from __future__ import annotations
 
 from .downloads import sniff
-from .media_processing import process_image
+from .media_processing import MediaError, probe_av, process_image
 from .public_links import public_media, public_url
 from .tasks import ensure_loops
-from .uploads import ALLOWED_FORMATS, MultipleImageField, check_image
+from .uploads import ALLOWED_FORMATS, MultipleImageField, check_image, too_large
 from .zcheap_team import check_connection, client_for_team
 
 __all__ = [
     "ALLOWED_FORMATS",
+    "MediaError",
     "MultipleImageField",
     "check_connection",
     "check_image",
     "client_for_team",
     "ensure_loops",
+    "probe_av",
     "process_image",
     "public_media",
     "public_url",
     "sniff",
+    "too_large",
 ]

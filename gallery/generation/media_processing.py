@@ -133,3 +133,30 @@ def process_video(data: bytes) -> VideoInfo:
         poster=buffer.getvalue(),
         thumbs=_thumbs(poster_image),
     )
+
+
+def probe_av(fileobj, kind: str) -> None:
+    """Open FILEOBJ with PyAV (FFmpeg) and decode its first frame of KIND ("video" or "audio"):
+    a file that merely starts with the right bytes (an HTML page behind an MP4 header) fails
+    here. The picture size is checked before a video frame is decoded."""
+    import av
+
+    fileobj.seek(0)
+    try:
+        with av.open(fileobj, mode="r") as container:
+            streams = container.streams.video if kind == "video" else container.streams.audio
+            if not streams:
+                raise MediaError(f"no {kind} stream")
+            stream = streams[0]
+            if kind == "video":
+                context = stream.codec_context
+                if not context.width or not context.height:
+                    raise MediaError("video without a picture size")
+                check_pixels(context.width, context.height)
+            next(container.decode(stream))
+    except MediaError:
+        raise
+    except Exception as exc:  # FFmpeg errors, an empty stream (StopIteration), odd containers
+        raise MediaError(f"not a readable {kind}: {type(exc).__name__}") from None
+    finally:
+        fileobj.seek(0)

@@ -41,42 +41,50 @@ class MultipleImageField(forms.FileField):
         return [super(MultipleImageField, self).clean(f, initial) for f in files]
 
 
-def check_image(upload) -> tuple[bytes, Image.Image]:
-    """Read UPLOAD and check it is an image we accept; raise ValidationError with a clear reason."""
+def too_large(upload) -> ValidationError | None:
     if upload.size > settings.UPLOAD_MAX_BYTES:
-        raise ValidationError(
+        return ValidationError(
             _("%(name)s is larger than %(limit)d MB.")
             % {"name": upload.name, "limit": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
         )
-    data = upload.read()
+    return None
+
+
+def check_image(upload) -> Image.Image:
+    """Check UPLOAD is an image we accept, reading only its header and structure from the file
+    (never the whole file into memory, never its pixels); raise ValidationError with a reason."""
+    if error := too_large(upload):
+        raise error
     try:
-        image = _open(data)
+        image = _open(upload)
     except MediaError:
         raise ValidationError(
             _("%(name)s is not an image we can read (PNG, JPEG, WebP or GIF).")
             % {"name": upload.name}
         ) from None
+    finally:
+        upload.seek(0)
     if image.format not in ALLOWED_FORMATS:
         raise ValidationError(
             _("%(name)s is a %(format)s file; use PNG, JPEG, WebP or GIF.")
             % {"name": upload.name, "format": image.format}
         )
-    return data, image
+    return image
 
 
 def save_reference(team, user, upload) -> ReferenceUpload:
-    data, image = check_image(upload)
+    image = check_image(upload)
     reference = ReferenceUpload(
         team=team,
         user=user,
         original_name=upload.name[:200],
         content_type=ALLOWED_FORMATS[image.format],
-        size_bytes=len(data),
+        size_bytes=upload.size,
         width=image.width,
         height=image.height,
     )
     extension = {"JPEG": "jpg"}.get(image.format, image.format.lower())
-    reference.file.save(f"reference.{extension}", ContentFile(data), save=True)
+    reference.file.save(f"reference.{extension}", upload, save=True)  # copied in chunks
     return reference
 
 

@@ -110,7 +110,7 @@ def submit_one(generation_id: int) -> str:
         return "needs_review"
     except (e.RateLimitedError, e.TransientError) as exc:
         if generation.attempts >= MAX_SUBMIT_ATTEMPTS:
-            _fail(generation, State.SUBMITTING, exc)
+            _fail(generation, State.SUBMITTING, exc, _gave_up_message(exc))
             return "failed"
         wait = getattr(exc, "retry_after", None) or min(60, 2**generation.attempts)
         generation.transition(
@@ -137,6 +137,20 @@ def submit_one(generation_id: int) -> str:
         )
         return "needs_review"
     return _record_submit(generation, result, now)
+
+
+def _gave_up_message(error: e.ZcheapError) -> str:
+    """The final word on a submit that kept being refused: the retry message ("will be tried
+    again shortly") would be a false promise on a failed card."""
+    if isinstance(error, e.RateLimitedError):
+        return _(
+            "Zcheap was too busy to take this task and refused it several times, so we stopped "
+            "trying. Start it again later."
+        )
+    return _(
+        "Zcheap could not be reached several times in a row, so we stopped trying. Start it "
+        "again later."
+    )
 
 
 def _record_submit(generation: Generation, result, now: datetime) -> str:
@@ -274,6 +288,8 @@ def apply_poll(generation: Generation, result, now: datetime) -> str:
             State.DOWNLOADING,
             result_urls=urls,
             usage=usage or generation.usage,
+            error_message="",  # a late result: the "taking much longer" warning is over
+            upstream_error="",
             progress=99,
             lease_until=None,
             next_poll_at=None,
