@@ -580,10 +580,18 @@ def reconcile(now: datetime | None = None) -> dict:
 
 
 def cancel(generation: Generation) -> bool:
-    """Stop tracking: nothing is resubmitted or polled; a submitted task may still be billed."""
-    return generation.transition(
-        [State.QUEUED, State.SUBMITTED, State.RUNNING, State.TIMED_OUT, State.NEEDS_REVIEW],
+    """Stop tracking: nothing is resubmitted or polled; a submitted task may still be billed.
+    A retry notice ("will be tried again shortly") or the late warning is dropped: neither is
+    true of a cancelled task. A needs-review explanation stays."""
+    if generation.transition(
+        [State.QUEUED, State.SUBMITTED, State.RUNNING, State.TIMED_OUT],
         State.CANCELLED,
         lease_until=None,
         next_poll_at=None,
+        error_message="",
+        upstream_error="",
+    ):
+        return True
+    return generation.transition(
+        State.NEEDS_REVIEW, State.CANCELLED, lease_until=None, next_poll_at=None
     )

@@ -56,3 +56,13 @@ def test_a_late_result_does_not_keep_the_taking_much_longer_warning(make_generat
     generation.refresh_from_db()
     assert generation.state == State.DOWNLOADING
     assert "much longer" not in generation.error_message
+
+
+def test_cancelling_a_task_waiting_for_a_retry_drops_the_retry_promise(make_generation):
+    generation = make_generation(prompt="busy [sim:429]")
+    assert worker.submit_one(generation.pk) == "retry"
+    generation.refresh_from_db()
+    assert "tried again" in generation.error_message  # true while it waits
+    assert worker.cancel(generation)
+    generation.refresh_from_db()
+    assert generation.state == State.CANCELLED and "tried again" not in generation.error_message
