@@ -89,6 +89,7 @@ def test_a_large_upload_is_streamed_to_storage_not_read_into_memory(group, team_
     (saved,) = form.save_uploads(team_a, member_a)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    upload.close()  # storage moved the temporary file into place, as in a real request
     assert saved.size_bytes > 20_000_000 and saved.file.size == saved.size_bytes
     assert peak < 5_000_000, f"{peak / 1e6:.1f} MB held in memory"
 
@@ -158,3 +159,27 @@ def test_parallel_uploads_never_exceed_the_quota_or_leave_orphans(team_a, member
     assert len(new_files) == 20  # no stored file without an asset
     with demo_client() as client:
         assert client.asset_quota().current_count == 20
+
+
+def test_a_picture_bomb_is_refused_before_it_is_decoded(group, bob, settings, monkeypatch):
+    from PIL import ImageFile
+
+    from tests.gallery.generation.test_hostile_media import png_bomb
+
+    decoded = []
+    original = ImageFile.ImageFile.load
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda self: decoded.append(self.size) or original(self)
+    )
+    upload = SimpleUploadedFile("huge.png", png_bomb(12_500, 12_500), content_type="image/png")
+    response = bob.post(f"/assets/groups/{group.pk}/upload/", {"files": [upload]}, follow=True)
+    assert "huge.png" in response.content.decode()
+    assert not Asset.objects.exists() and decoded == []
+
+
+def test_a_video_larger_than_the_pixel_cap_is_refused(group, bob, settings):
+    settings.IMAGE_MAX_PIXELS = 10_000  # the test clip is 854 × 480
+    clip = sim_media.video("a fox", 1, 1, "16:9", "480p")
+    upload = SimpleUploadedFile("clip.mp4", clip, content_type="video/mp4")
+    bob.post(f"/assets/groups/{group.pk}/upload/", {"files": [upload]})
+    assert not Asset.objects.exists()
