@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 
 from django import forms
 from django.conf import settings
@@ -88,6 +89,29 @@ def save_reference(team, user, upload) -> ReferenceUpload:
     return reference
 
 
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header chunk, without Pillow (so the answer for a wrong size
+    is about the size, even when it is also above the pixel cap)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 24:
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def _wrong_size(size: tuple[int, int], expected: tuple[int, int]) -> ValidationError:
+    return ValidationError(
+        _(
+            "The mask is %(width)d × %(height)d pixels but the image is %(image_width)d × "
+            "%(image_height)d. Draw it again on this image."
+        )
+        % {
+            "width": size[0],
+            "height": size[1],
+            "image_width": expected[0],
+            "image_height": expected[1],
+        }
+    )
+
+
 def _decode_mask(data_url: str, expected: tuple[int, int] | None) -> Image.Image:
     """The mask as a greyscale image, its size checked from the PNG header before a single pixel
     is decoded: it must be the size of the image it edits (the editor paints at the picture's
@@ -96,24 +120,19 @@ def _decode_mask(data_url: str, expected: tuple[int, int] | None) -> Image.Image
         raise ValidationError(_("Draw the area to change on the image first."))
     try:
         data = base64.b64decode(data_url.split(",", 1)[1], validate=True)
+    except ValueError:
+        raise ValidationError(_("The mask could not be read. Draw it again.")) from None
+    size = _png_size(data)
+    if expected and size and size != expected:
+        raise _wrong_size(size, expected)
+    try:
         image = _open(data)
-    except (ValueError, MediaError):
+    except MediaError:
         raise ValidationError(_("The mask could not be read. Draw it again.")) from None
     if image.format != "PNG":
         raise ValidationError(_("The mask could not be read. Draw it again."))
     if expected and image.size != expected:
-        raise ValidationError(
-            _(
-                "The mask is %(width)d × %(height)d pixels but the image is %(image_width)d × "
-                "%(image_height)d. Draw it again on this image."
-            )
-            % {
-                "width": image.width,
-                "height": image.height,
-                "image_width": expected[0],
-                "image_height": expected[1],
-            }
-        )
+        raise _wrong_size(image.size, expected)
     try:
         return image.convert("L")
     except Exception:
