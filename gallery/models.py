@@ -184,7 +184,13 @@ class Generation(models.Model):
     def error_display(self) -> str:
         """The error in the reader's language. The worker has no reader, so it stores the English
         text of our own messages; they are looked up in the catalogue when shown (Zcheap's own
-        text, kept in upstream_error, stays as it came)."""
+        text, kept in upstream_error, stays as it came). A timed-out task whose late window has
+        passed is no longer checked, so it no longer says it is."""
+        if self.state == State.TIMED_OUT and self.late_until and self.late_until <= timezone.now():
+            return gettext(
+                "Zcheap did not deliver a result within 24 hours, so we stopped checking. "
+                "Start it again if you still need it."
+            )
         return gettext(self.error_message) if self.error_message else ""
 
     @property
@@ -196,7 +202,7 @@ class Generation(models.Model):
                 "Zcheap answered HTTP 429, too many requests: its servers for this model were "
                 "at capacity."
             ),
-            "TransientError": _("Zcheap answered with a temporary server error."),
+            "TransientError": _("Zcheap could not be reached or answered with a temporary error."),
         }
         return str(notes.get(self.error_code, ""))
 

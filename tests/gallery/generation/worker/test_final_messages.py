@@ -66,3 +66,21 @@ def test_cancelling_a_task_waiting_for_a_retry_drops_the_retry_promise(make_gene
     assert worker.cancel(generation)
     generation.refresh_from_db()
     assert generation.state == State.CANCELLED and "tried again" not in generation.error_message
+
+
+def test_a_timed_out_task_past_its_late_window_no_longer_says_we_keep_checking(
+    make_generation, alice
+):
+    from datetime import timedelta
+
+    generation = make_generation(prompt="a fox")
+    Generation.objects.filter(pk=generation.pk).update(
+        state=State.TIMED_OUT,
+        error_message=(
+            "Zcheap is taking much longer than usual. We keep checking for 24 hours and "
+            "the result will appear here if it arrives."
+        ),
+        late_until=timezone.now() - timedelta(minutes=1),
+    )
+    page = alice.get(f"/tasks/{generation.pk}/").content.decode()
+    assert "We keep checking" not in page and "stopped checking" in page
