@@ -8,25 +8,24 @@ from django.utils.translation import gettext as _
 NUL = "\x00"
 
 
-def _has_nul(request: HttpRequest) -> bool:
-    """A NUL character anywhere a view could read text from: the path, query string, form
+def _texts(request: HttpRequest):
+    """Every piece of text a view could read from REQUEST: the path, query string and form
     fields (names and values), upload file names and cookies."""
-    if NUL in request.path:
-        return True
-    sources = [request.GET, request.COOKIES]
-    if request.method == "POST":
-        sources += [request.POST]
-    for source in sources:
-        for key, values in source.lists() if hasattr(source, "lists") else source.items():
-            if NUL in key or any(
-                NUL in str(v) for v in (values if isinstance(values, list) else [values])
-            ):
-                return True
+    yield request.path
+    forms = [request.GET, request.POST] if request.method == "POST" else [request.GET]
+    for form in forms:
+        for key, values in form.lists():
+            yield key
+            yield from values
+    yield from (text for pair in request.COOKIES.items() for text in pair)
     if request.method == "POST":
         for key, files in request.FILES.lists():
-            if NUL in key or any(NUL in (f.name or "") for f in files):
-                return True
-    return False
+            yield key
+            yield from (f.name or "" for f in files)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    return any(NUL in text for text in _texts(request))
 
 
 class RejectNulBytesMiddleware:
