@@ -113,3 +113,14 @@ def test_a_nul_byte_in_an_upload_file_name_is_a_400(alice, team_a, owner_a):
     upload = SimpleUploadedFile("a\x00b.png", png_bytes(), content_type="image/png")
     response = alice.post("/create/image/", {"prompt": "a cat", "references": [upload]})
     assert response.status_code in (200, 302, 400)
+
+
+def test_an_escaped_nul_in_a_smart_board_is_dropped_not_a_board_that_always_fails(
+    alice, team_a, owner_a
+):
+    from gallery.models import Board
+
+    alice.post("/boards/new/", {"name": "Cats", "smart": "1", "query": "q=%00cat&kind=image"})
+    board = Board.objects.get(name="Cats")
+    assert "%00" not in board.query and "cat" in board.query
+    assert alice.get(f"/gallery/?{board.query}").status_code == 200
