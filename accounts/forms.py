@@ -106,13 +106,14 @@ class AcceptInvitationForm(SetPasswordMixin):
     display_name = forms.CharField(label=_("Your name"), max_length=80, required=False)
 
     field_order = ["email", "display_name", "password1", "password2"]
+    EXISTS_MESSAGE = _(
+        "An account with this e-mail exists already: log in first, then open the link."
+    )
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("An account with this e-mail exists already: log in first, then open the link.")
-            )
+            raise forms.ValidationError(self.EXISTS_MESSAGE)
         return email
 
 

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,6 +154,40 @@ def _invitation_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class InvitationUnusable(Exception):
+    """The invitation was used, revoked or expired (perhaps a moment ago, by someone else)."""
+
+
+class AlreadyMember(Exception):
+    """The person is in the team already: an invitation never changes an existing role."""
+
+    def __init__(self, membership: Membership):
+        super().__init__(str(membership))
+        self.membership = membership
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def usable(self) -> InvitationQuerySet:
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+    def visible_to(self, membership: Membership) -> InvitationQuerySet:
+        """Owner invitations are for owners' eyes only: an admin who saw the link could use it."""
+        if membership.role == Role.OWNER:
+            return self
+        return self.exclude(role=Role.OWNER)
+
+    def waiting_for(self, user) -> InvitationQuerySet:
+        """Open invitations addressed to USER's account (people added directly by an admin)."""
+        return (
+            self.usable()
+            .filter(for_account=True, email__iexact=user.email)
+            .exclude(team__memberships__user=user)
+            .select_related("team")
+        )
+
+
 class Invitation(models.Model):
     """A link that lets one person join a team with a role until it expires."""
 
@@ -170,6 +205,10 @@ class Invitation(models.Model):
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set when an admin adds a person by e-mail: only the account with that e-mail may accept.
+    for_account = models.BooleanField(default=False, editable=False)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -199,15 +238,37 @@ class Invitation(models.Model):
             return str(_("expired"))
         return str(_("open"))
 
+    def is_for(self, user) -> bool:
+        """Whether USER may accept: anyone holding the link, or the addressed account only."""
+        return not self.for_account or (
+            user.is_authenticated and user.email.lower() == self.email.lower()
+        )
+
     def accept(self, user) -> Membership:
-        """Join the team; accepting twice, or when already a member, keeps the higher role."""
-        membership, created = Membership.objects.get_or_create(
-            team=self.team, user=user, defaults={"role": self.role}
-        )
-        if not created and ROLE_RANK[Role(self.role)] > ROLE_RANK[Role(membership.role)]:
-            membership.role = self.role
-            membership.save(update_fields=["role"])
-        Invitation.objects.filter(pk=self.pk, accepted_at__isnull=True).update(
-            accepted_at=timezone.now(), accepted_by=user
-        )
+        """Join the team with the invited role, exactly once across every process.
+
+        The invitation is consumed by one conditional UPDATE: of any number of people accepting
+        at the same moment, one gets the row and the others get InvitationUnusable. Someone
+        already in the team gets AlreadyMember and the invitation stays open for whom it was
+        meant: accepting never raises (nor lowers) an existing member's role.
+        """
+        with transaction.atomic():
+            existing = Membership.objects.filter(team_id=self.team_id, user=user).first()
+            if existing is not None:
+                raise AlreadyMember(existing)
+            now = timezone.now()
+            claimed = (
+                Invitation.objects.filter(pk=self.pk)
+                .usable()
+                .filter(Q(for_account=False) | Q(email__iexact=user.email))
+                .update(accepted_at=now, accepted_by=user)
+            )
+            if not claimed:
+                raise InvitationUnusable
+            membership, created = Membership.objects.get_or_create(
+                team_id=self.team_id, user=user, defaults={"role": self.role}
+            )
+            if not created:  # joined through another invitation a moment ago
+                raise AlreadyMember(membership)  # rolls the claim back
+        self.accepted_at, self.accepted_by = now, user
         return membership

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +27,7 @@ from .forms import (
     TeamNameForm,
 )
 from .middleware import SESSION_TEAM_KEY
-from .models import Invitation, Membership, Role, Team, User
+from .models import AlreadyMember, Invitation, InvitationUnusable, Membership, Role, Team, User
 from .permissions import redirect_back, team_view
 
 
@@ -48,7 +48,9 @@ def _settings_context(request: HttpRequest, **forms) -> dict:
     context = {
         "team": team,
         "members": team.memberships.select_related("user").order_by("user__email"),
-        "invitations": team.invitations.select_related("created_by")[:50],
+        "invitations": team.invitations.visible_to(request.membership).select_related("created_by")[
+            :50
+        ],
         "can_manage": request.membership.can_manage,
         "role_choices": Role.choices,
         "name_form": TeamNameForm(initial={"name": team.name}),
@@ -151,7 +153,9 @@ def create_invitation(request: HttpRequest) -> HttpResponse:
 @require_POST
 @team_view(Role.ADMIN)
 def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = get_object_or_404(Invitation, pk=invitation_id, team=request.team)
+    invitation = get_object_or_404(
+        Invitation.objects.visible_to(request.membership), pk=invitation_id, team=request.team
+    )
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -252,40 +256,63 @@ def create_team(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:team_settings")
 
 
+def _joined(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    request.session[SESSION_TEAM_KEY] = invitation.team_id
+    messages.success(request, _("Welcome to %(team)s!") % {"team": invitation.team.name})
+    return redirect("home")
+
+
+def _invitation_page(request, invitation, status=200, **context) -> HttpResponse:
+    return render(
+        request, "accounts/invitation.html", {"invitation": invitation, **context}, status=status
+    )
+
+
+def _accept_logged_in(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    if not invitation.is_for(request.user):
+        return _invitation_page(request, invitation, status=403, wrong_account=True)
+    if request.method != "POST":
+        return _invitation_page(request, invitation)
+    try:
+        invitation.accept(request.user)
+    except AlreadyMember as already:
+        request.session[SESSION_TEAM_KEY] = invitation.team_id
+        messages.info(
+            request,
+            _("You are in %(team)s already (%(role)s); the invitation did not change that.")
+            % {"team": invitation.team.name, "role": already.membership.get_role_display()},
+        )
+        return redirect("home")
+    except InvitationUnusable:
+        return _invitation_page(request, invitation, status=410, unusable=True)
+    return _joined(request, invitation)
+
+
 @login_not_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Open an invitation link: join as the logged-in user, or create an account first."""
     invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)
     if not invitation.is_usable:
-        return render(
-            request,
-            "accounts/invitation.html",
-            {"invitation": invitation, "unusable": True},
-            status=410,
-        )
+        return _invitation_page(request, invitation, status=410, unusable=True)
     if request.user.is_authenticated:
-        if request.method == "POST":
-            invitation.accept(request.user)
-            request.session[SESSION_TEAM_KEY] = invitation.team_id
-            messages.success(request, _("Welcome to %(team)s!") % {"team": invitation.team.name})
-            return redirect("home")
-        return render(request, "accounts/invitation.html", {"invitation": invitation})
+        return _accept_logged_in(request, invitation)
+    if invitation.for_account:  # only that account may accept: log in first
+        return _invitation_page(request, invitation)
     form = AcceptInvitationForm(request.POST or None, initial={"email": invitation.email})
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = User.objects.create_user(
-                form.cleaned_data["email"],
-                form.cleaned_data["password1"],
-                display_name=form.cleaned_data["display_name"],
-            )
-            invitation.accept(user)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        request.session[SESSION_TEAM_KEY] = invitation.team_id
-        messages.success(request, _("Welcome to %(team)s!") % {"team": invitation.team.name})
-        return redirect("home")
-    return render(
-        request,
-        "accounts/invitation.html",
-        {"invitation": invitation, "form": form},
-        status=400 if request.method == "POST" else 200,
-    )
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    form.cleaned_data["email"],
+                    form.cleaned_data["password1"],
+                    display_name=form.cleaned_data["display_name"],
+                )
+                invitation.accept(user)  # InvitationUnusable undoes the new account too
+        except InvitationUnusable:
+            return _invitation_page(request, invitation, status=410, unusable=True)
+        except IntegrityError:  # the same e-mail signed up a moment ago
+            form.add_error("email", AcceptInvitationForm.EXISTS_MESSAGE)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return _joined(request, invitation)
+    return _invitation_page(request, invitation, status=400 if form.errors else 200, form=form)
