@@ -7,6 +7,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .base_url import base_url_problem, same_base_url
 from .models import Role, User
 
 
@@ -46,8 +47,9 @@ class ApiSettingsForm(NoColonForm):
         max_length=200,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.team = team
         self.fields["base_url"].help_text = _("Leave empty for the default (%(url)s).") % {
             "url": settings.ZCHEAP_BASE_URL
         }
@@ -62,7 +64,26 @@ class ApiSettingsForm(NoColonForm):
         url = self.cleaned_data["base_url"].strip().rstrip("/")
         if url:
             URLValidator(schemes=["http", "https"])(url)
+            problem = base_url_problem(url)
+            if problem:
+                raise forms.ValidationError(problem)
         return url
+
+    def clean(self):
+        """A new base URL needs the key typed again: the key is sent to that address, so keeping
+        the stored one would let whoever can edit the URL collect it."""
+        cleaned = super().clean()
+        url = cleaned.get("base_url")
+        team = self.team
+        if url is None or team is None or not team.api_key_encrypted:
+            return cleaned
+        moved = not same_base_url(url or settings.ZCHEAP_BASE_URL, team.effective_base_url)
+        if moved and not cleaned.get("api_key") and not cleaned.get("clear_api_key"):
+            self.add_error(
+                "api_key",
+                _("Enter the API key again to change the base URL: the key is sent there."),
+            )
+        return cleaned
 
 
 class InvitationForm(NoColonForm):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from zcheap_site.params import parse_id
 
+from .base_url import base_url_problem
 from .forms import (
     AcceptInvitationForm,
     ApiSettingsForm,
@@ -54,7 +55,7 @@ def _settings_context(request: HttpRequest, **forms) -> dict:
         "can_manage": request.membership.can_manage,
         "role_choices": Role.choices,
         "name_form": TeamNameForm(initial={"name": team.name}),
-        "api_form": ApiSettingsForm(initial={"base_url": team.base_url}),
+        "api_form": ApiSettingsForm(initial={"base_url": team.base_url}, team=team),
         "invite_form": InvitationForm(can_invite_owner=can_owner),
         "member_form": CreateMemberForm(can_invite_owner=can_owner),
     }
@@ -88,7 +89,7 @@ def rename_team(request: HttpRequest) -> HttpResponse:
 @require_POST
 @team_view(Role.ADMIN)
 def update_api_settings(request: HttpRequest) -> HttpResponse:
-    form = ApiSettingsForm(request.POST)
+    form = ApiSettingsForm(request.POST, team=request.team)
     if not form.is_valid():
         return render(
             request,
@@ -117,10 +118,17 @@ def update_api_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 @team_view(Role.ADMIN)
 def test_connection(request: HttpRequest) -> HttpResponse:
-    """Call the asset-quota endpoint with the team's settings and show what came back."""
+    """Call the asset-quota endpoint with the team's settings and give a verdict.
+
+    Never the remote reply itself: the page must not become a window onto whatever answers at
+    the base URL. A stored base URL that breaks today's rules (saved before them, or whose name
+    now resolves to a private address) is refused without a request.
+    """
     from gallery.generation import check_connection
 
-    result = check_connection(request.team)
+    team = request.team
+    problem = None if team.demo_mode else base_url_problem(team.effective_base_url)
+    result = {"ok": False, "message": problem} if problem else check_connection(team)
     return render(request, "accounts/_connection_result.html", {"result": result})
 
 

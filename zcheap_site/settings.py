@@ -287,6 +287,12 @@ ZCHEAP_SIMULATOR_DB = Path(env("ZCHEAP_SIMULATOR_DB", str(DATA_DIR / "simulator"
 ZCHEAP_DEMO_SPEED = env("ZCHEAP_DEMO_SPEED", "demo")  # demo (a few seconds) or fast
 # A simulator failure marker applied to every demo submit (e.g. 429, hang, moderation).
 ZCHEAP_DEMO_INJECT = env("ZCHEAP_DEMO_INJECT", "")
+# Development only: the local simulator (`manage.py zcheap_simulator`) a team's base URL may point
+# at although it is on loopback. Ignored unless DEBUG: in production every base URL must be a
+# public https:// host (accounts/base_url.py).
+ZCHEAP_DEV_SIMULATOR_URL = (
+    env("ZCHEAP_DEV_SIMULATOR_URL", "http://127.0.0.1:8765").rstrip("/") if DEBUG else ""
+)
 # Seconds to wait for Zcheap: to connect, and for a reply (a submit that waits longer is reported
 # as "may or may not have reached Zcheap", never resent).
 ZCHEAP_CONNECT_TIMEOUT = float(env("ZCHEAP_CONNECT_TIMEOUT", "5"))

@@ -7,7 +7,7 @@ own business. `tests/test_layout.py` holds everyone to that.
 
 from __future__ import annotations
 
-from .downloads import sniff
+from .downloads import DownloadError, check_url, sniff
 from .media_processing import MediaError, probe_av, process_image
 from .public_links import public_media, public_url
 from .tasks import ensure_loops
@@ -16,10 +16,12 @@ from .zcheap_team import check_connection, client_for_team
 
 __all__ = [
     "ALLOWED_FORMATS",
+    "DownloadError",
     "MediaError",
     "MultipleImageField",
     "check_connection",
     "check_image",
+    "check_url",
     "client_for_team",
     "ensure_loops",
     "probe_av",

@@ -24,9 +24,8 @@ def check_connection(team) -> ConnectionResult:
         with client_for_team(team, max_retries=0) as client:
             quota = client.asset_quota()
     except ZcheapError as error:
-        return ConnectionResult(
-            ok=False, message=str(error.user_message), upstream=error.upstream_message or ""
-        )
+        # Our own sentence only: the reply's text could be anything that answers at the URL.
+        return ConnectionResult(ok=False, message=str(error.user_message))
     except Exception as error:  # a misconfigured URL must show a message, not a 500
         return ConnectionResult(ok=False, message=_("Unexpected error: %s") % type(error).__name__)
     return ConnectionResult(ok=True, demo=team.demo_mode, quota=quota)

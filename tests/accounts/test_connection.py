@@ -22,10 +22,11 @@ def test_it_reports_demo_mode_when_the_team_has_no_key(alice):
     assert "Asset quota: 0 of 500 used." in body
 
 
-def test_it_calls_the_configured_base_url_with_the_key(alice, team_a, tmp_path):
+def test_it_calls_the_configured_base_url_with_the_key(alice, team_a, tmp_path, settings):
     with running_simulator(
         SimConfig.fast(state_path=tmp_path / "live.db", valid_keys=("sk-good-key-123",))
     ) as url:
+        settings.ZCHEAP_DEV_SIMULATOR_URL = url  # the one loopback base URL allowed (DEBUG)
         team_a.base_url = url
         team_a.set_api_key("sk-good-key-123")
         team_a.save()
@@ -39,8 +40,9 @@ def test_it_calls_the_configured_base_url_with_the_key(alice, team_a, tmp_path):
     assert "sk-wrong-key-999" not in body
 
 
-def test_it_explains_an_unreachable_base_url(alice, team_a):
-    team_a.base_url = "http://127.0.0.1:9"  # discard port: nothing listens
+def test_it_explains_an_unreachable_base_url(alice, team_a, settings):
+    settings.ZCHEAP_DEV_SIMULATOR_URL = "http://127.0.0.1:9"  # discard port: nothing listens
+    team_a.base_url = "http://127.0.0.1:9"
     team_a.set_api_key("sk-some-key-1234")
     team_a.save()
     body = alice.post("/team/api/test/", **HTMX).content.decode()
