@@ -138,31 +138,28 @@ class AcceptInvitationForm(SetPasswordMixin):
         return email
 
 
-class CreateMemberForm(AcceptInvitationForm):
+class CreateMemberForm(SetPasswordMixin):
+    """Add a person by e-mail. The form asks the same of every address (a password included) and
+    never says whether an account exists: that would let any admin probe who uses the app."""
+
+    email = forms.EmailField(label=_("E-mail"))
+    display_name = forms.CharField(
+        label=pgettext_lazy("a person's", "Name"), max_length=80, required=False
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
     field_order = ["email", "display_name", "role", "password1", "password2"]
 
     def __init__(self, *args, can_invite_owner: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["display_name"].label = pgettext_lazy("a person's", "Name")
-        self.fields["password1"].required = False
-        self.fields["password2"].required = False
+        self.fields["password1"].help_text = _(
+            "Used only if this e-mail has no account yet; give it to the person."
+        )
         if not can_invite_owner:
             self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
 
     def clean_email(self) -> str:
-        # An existing person is simply added to the team; only new people need a password.
         return self.cleaned_data["email"].lower()
-
-    def clean(self):
-        email = self.cleaned_data.get("email")
-        if email and User.objects.filter(email__iexact=email).exists():
-            return self.cleaned_data  # an existing person keeps their password
-        if not self.cleaned_data.get("password1"):
-            self.add_error("password1", _("A new account needs a password."))
-            return self.cleaned_data
-        return super().clean()
 
 
 class NewTeamForm(NoColonForm):

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -237,6 +237,30 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return str(_("expired"))
         return str(_("open"))
+
+    @classmethod
+    def for_person(cls, team: Team, *, email: str, role: str, password: str, name: str, by):
+        """An admin adds a person by e-mail: an invitation only that account can accept.
+
+        Nobody is pulled into a team without saying yes. If the address has no account yet, one
+        is made with the password the admin chose (they hand it over); either way the person
+        joins when they accept, so the admin learns nothing about who has an account.
+        """
+        with transaction.atomic():
+            if not User.objects.filter(email__iexact=email).exists():
+                try:
+                    with transaction.atomic():
+                        User.objects.create_user(email, password, display_name=name)
+                except IntegrityError:  # the same address was created a moment ago
+                    pass
+            return cls.objects.create(
+                team=team,
+                email=email.lower(),
+                role=role,
+                for_account=True,
+                created_by=by,
+                expires_at=cls.default_expiry(days=30),
+            )
 
     def is_for(self, user) -> bool:
         """Whether USER may accept: anyone holding the link, or the addressed account only."""

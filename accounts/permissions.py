@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .models import Role
+from .models import Invitation, Role
 
 
 def team_view(min_role: str = Role.VIEWER):
@@ -22,7 +23,8 @@ def team_view(min_role: str = Role.VIEWER):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.team is None:
-                return render(request, "accounts/no_team.html", status=403)
+                waiting = Invitation.objects.waiting_for(request.user)
+                return render(request, "accounts/no_team.html", {"waiting": waiting}, status=403)
             if not request.membership.has_role(min_role):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -30,6 +32,11 @@ def team_view(min_role: str = Role.VIEWER):
         return wrapper
 
     return decorator
+
+
+def can_create_team(user) -> bool:
+    """TEAM_CREATION=anyone lets every logged-in person start a team; staff keeps it to staff."""
+    return settings.TEAM_CREATION == "anyone" or bool(user.is_staff or user.is_superuser)
 
 
 def require_role(request, min_role: str) -> None:

@@ -7,6 +7,8 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +31,7 @@ from .forms import (
 )
 from .middleware import SESSION_TEAM_KEY
 from .models import AlreadyMember, Invitation, InvitationUnusable, Membership, Role, Team, User
-from .permissions import redirect_back, team_view
+from .permissions import can_create_team, redirect_back, team_view
 
 
 @require_POST
@@ -58,6 +60,7 @@ def _settings_context(request: HttpRequest, **forms) -> dict:
         "api_form": ApiSettingsForm(initial={"base_url": team.base_url}, team=team),
         "invite_form": InvitationForm(can_invite_owner=can_owner),
         "member_form": CreateMemberForm(can_invite_owner=can_owner),
+        "waiting": Invitation.objects.waiting_for(request.user),
     }
     context.update(forms)
     return context
@@ -220,10 +223,31 @@ def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("accounts:team_settings")
 
 
+def _send_invitation(request: HttpRequest, invitation: Invitation) -> None:
+    link = request.build_absolute_uri(
+        reverse("accounts:accept_invitation", args=[invitation.token])
+    )
+    context = {"team": invitation.team.name, "who": request.user, "link": link}
+    send_mail(
+        _("Invitation to join %(team)s") % context,
+        _(
+            "%(who)s invites you to join %(team)s on Zcheap Studio.\n\n"
+            "Open this link and log in to accept: %(link)s\n"
+        )
+        % context,
+        None,
+        [invitation.email],
+        fail_silently=True,  # the invitation also waits on the person's team page
+    )
+
+
 @require_POST
 @team_view(Role.ADMIN)
 def create_member(request: HttpRequest) -> HttpResponse:
-    """An admin adds a person directly: an existing account joins, a new one is created."""
+    """Add a person by e-mail: they get an invitation to accept (a new account if they had none).
+
+    The answer is the same whether or not the address has an account.
+    """
     can_owner = request.membership.role == Role.OWNER
     form = CreateMemberForm(request.POST, can_invite_owner=can_owner)
     if not form.is_valid():
@@ -234,25 +258,32 @@ def create_member(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     data = form.cleaned_data
-    with transaction.atomic():
-        user = User.objects.filter(email__iexact=data["email"]).first()
-        if user is None:
-            user = User.objects.create_user(
-                data["email"], data["password1"], display_name=data["display_name"]
-            )
-        _membership, created = Membership.objects.get_or_create(
-            team=request.team, user=user, defaults={"role": data["role"]}
+    invitation = Invitation.for_person(
+        request.team,
+        email=data["email"],
+        role=data["role"],
+        password=data["password1"],
+        name=data["display_name"],
+        by=request.user,
+    )
+    _send_invitation(request, invitation)
+    messages.success(
+        request,
+        _(
+            "%(email)s is invited and joins once they accept (by the link we e-mailed, or on "
+            "their team page after logging in). If the address had no account, it now has one "
+            "with the password you chose."
         )
-    if created:
-        messages.success(request, _("%(who)s was added to the team.") % {"who": user})
-    else:
-        messages.info(request, _("%(who)s is already in the team.") % {"who": user})
+        % {"email": invitation.email},
+    )
     return redirect("accounts:team_settings")
 
 
 @require_POST
 def create_team(request: HttpRequest) -> HttpResponse:
-    """Anyone logged in may start a new team (in demo mode until a key is set)."""
+    """Start a new team (in demo mode until a key is set), if TEAM_CREATION allows this user."""
+    if not can_create_team(request.user):
+        raise PermissionDenied
     form = NewTeamForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the new team a name."))

@@ -203,6 +203,10 @@ ACCOUNT_FORMS = {
     "signup": "accounts.allauth_forms.SignupForm",
 }
 ACCOUNT_ALLOW_SIGNUP = envbool("ACCOUNT_ALLOW_SIGNUP", False)
+# Who may start a team: "anyone" logged in, or "staff" only (is_staff; `createteam` always can).
+TEAM_CREATION = env("TEAM_CREATION", "anyone" if DEBUG else "staff").strip().lower()
+if TEAM_CREATION not in {"anyone", "staff"}:
+    raise ImproperlyConfigured("TEAM_CREATION must be anyone or staff")
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Zcheap Studio] "

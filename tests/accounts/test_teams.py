@@ -155,7 +155,7 @@ def test_it_changes_roles_and_removes_members(alice, member_a, team_a):
     assert not Membership.objects.filter(pk=bob_membership.pk).exists()
 
 
-def test_it_lets_an_admin_create_an_account_directly(alice, team_a):
+def test_it_lets_an_admin_create_an_account_that_joins_on_accepting(alice, team_a):
     response = alice.post(
         "/team/members/",
         {
@@ -168,6 +168,13 @@ def test_it_lets_an_admin_create_an_account_directly(alice, team_a):
     assert response.status_code == 302
     carl = User.objects.get(email="carl@example.com")
     assert carl.check_password("carl-pass-991")
+    assert not Membership.objects.filter(user=carl).exists()  # not before saying yes
+    carl_client = Client()
+    carl_client.post("/accounts/login/", {"login": "carl@example.com", "password": "carl-pass-991"})
+    page = carl_client.get("/").content.decode()
+    assert "Team Aurora invites you as Viewer." in page
+    invitation = Invitation.objects.get(email="carl@example.com")
+    assert carl_client.post(f"/invite/{invitation.token}/").status_code == 302
     assert Membership.objects.get(user=carl).role == Role.VIEWER
 
 
