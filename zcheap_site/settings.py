@@ -167,6 +167,27 @@ def _database(url: str) -> dict:
 DATABASES = {"default": _database(env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+# --- Cache ----------------------------------------------------------------------------------
+# Login rate limits (django-allauth) and the cached filter lists live here, so every web process
+# must see the same one: per-process memory only in development. CACHE_URL: locmem://, db://
+# (a table that `migrate` creates; the default when DEBUG is false) or redis://host:6379/N.
+def _cache(url: str) -> dict:
+    scheme = url.split("://", 1)[0].lower() if url else ("locmem" if DEBUG else "db")
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if scheme == "db":
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "zcheap_cache",
+        }
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured("CACHE_URL must start with locmem://, db:// or redis://")
+
+
+CACHES = {"default": _cache(env("CACHE_URL"))}
+
 # --- Background tasks (Django Tasks API) ----------------------------------------------------
 TASK_BACKEND = env("TASK_BACKEND", "database").lower()
 if TASK_BACKEND == "database":
@@ -208,6 +229,19 @@ TEAM_CREATION = env("TEAM_CREATION", "anyone" if DEBUG else "staff").strip().low
 if TEAM_CREATION not in {"anyone", "staff"}:
     raise ImproperlyConfigured("TEAM_CREATION must be anyone or staff")
 ACCOUNT_SESSION_REMEMBER = None
+# Behind a reverse proxy every request comes from the proxy's address; a limit on that address
+# locks everyone out at once. TRUSTED_PROXY_COUNT is how many proxies of ours add themselves to
+# X-Forwarded-For (nginx in front: 1); the client is the entry that many from the right (entries
+# further left are written by the client and may be forged). 0: REMOTE_ADDR (no proxy).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# Per address and per account (the e-mail typed): wrong passwords, resets. A correct password
+# does not count towards "login_failed". Counted in the shared cache above.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Zcheap Studio] "
 AUTH_PASSWORD_VALIDATORS = [
