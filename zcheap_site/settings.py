@@ -243,6 +243,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
 }
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+# Password reset answers the same for every address (an unknown one gets an "unknown account"
+# e-mail instead of a link), so the form cannot tell who has an account.
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Zcheap Studio] "
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

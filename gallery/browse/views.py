@@ -317,7 +317,8 @@ def board_url(board: Board) -> str:
 @require_POST
 @team_view(Role.MEMBER)
 def delete_board(request: HttpRequest, board_id: int) -> HttpResponse:
-    board = get_object_or_404(Board, pk=board_id, team=request.team)
+    # Only boards the user can see: a private board is its owner's alone, admins included.
+    board = get_object_or_404(_boards_for(request), pk=board_id)
     if board.owner_id != request.user.id and not request.membership.can_manage:
         raise Http404
     board.delete()
