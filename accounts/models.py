@@ -178,6 +178,16 @@ class InvitationQuerySet(models.QuerySet["Invitation"]):
             return self
         return self.exclude(role=Role.OWNER)
 
+    def revoke_beyond(self, team: Team, user, role: str | None) -> int:
+        """Revoke USER's open invitations to TEAM for roles above ROLE (all of them for None).
+
+        Called when someone is demoted or removed: a link they made must not hand out more than
+        they now hold, to a second account of theirs for instance.
+        """
+        above = [r for r in Role if role is None or ROLE_RANK[r] > ROLE_RANK[Role(role)]]
+        mine = self.usable().filter(team=team, created_by=user, role__in=above)
+        return mine.update(revoked_at=timezone.now())
+
     def waiting_for(self, user) -> InvitationQuerySet:
         """Open invitations addressed to USER's account (people added directly by an admin)."""
         return (

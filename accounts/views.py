@@ -199,6 +199,7 @@ def change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     else:
         membership.role = role
         membership.save(update_fields=["role"])
+        Invitation.objects.revoke_beyond(request.team, membership.user, role)
         messages.success(
             request,
             _("%(who)s is now %(role)s.")
@@ -217,6 +218,7 @@ def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
         messages.error(request, _("A team needs at least one owner."))
     else:
         membership.delete()
+        Invitation.objects.revoke_beyond(request.team, membership.user, None)
         messages.success(
             request, _("%(who)s was removed from the team.") % {"who": membership.user}
         )

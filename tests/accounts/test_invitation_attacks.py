@@ -87,6 +87,24 @@ def test_an_admin_cannot_make_anyone_owner_by_any_form(admin_a, member_a, team_a
     assert not Invitation.objects.filter(role=Role.OWNER).exists()
 
 
+def test_a_demoted_admins_invitations_cannot_hand_out_more_than_they_hold(alice, admin_a, team_a):
+    adam = client_for(admin_a)
+    adam.post("/team/invitations/", {"role": "admin", "expires_in_days": 7})
+    adam.post("/team/invitations/", {"role": "member", "expires_in_days": 7})
+    admin_link = Invitation.objects.get(role=Role.ADMIN)
+    member_link = Invitation.objects.get(role=Role.MEMBER)
+    mine = Membership.objects.get(user=admin_a)
+    alice.post(f"/team/members/{mine.pk}/role/", {"role": "member"})
+    sock_puppet = client_for(make_user("puppet@example.com"))
+    assert sock_puppet.post(f"/invite/{admin_link.token}/").status_code == 410
+    assert not Membership.objects.filter(user__email="puppet@example.com").exists()
+    member_link.refresh_from_db()
+    assert member_link.is_usable  # what they may still give stays valid
+    alice.post(f"/team/members/{mine.pk}/remove/")
+    member_link.refresh_from_db()
+    assert not member_link.is_usable
+
+
 # --- Races: one single-use link, many people at once ------------------------------------------
 
 
