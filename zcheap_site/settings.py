@@ -76,6 +76,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Rotation: sessions, password-reset links and signed links made with these still verify.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
@@ -100,6 +102,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "zcheap_site.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -339,7 +342,13 @@ ZCHEAP_DEV_SIMULATOR_URL = (
 ZCHEAP_CONNECT_TIMEOUT = float(env("ZCHEAP_CONNECT_TIMEOUT", "5"))
 ZCHEAP_READ_TIMEOUT = float(env("ZCHEAP_READ_TIMEOUT", "30"))
 # Keys are encrypted at rest with this key (any string; a Fernet key is derived from it).
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", SECRET_KEY)
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY") or SECRET_KEY  # empty counts as unset
+# Rotation: earlier keys still decrypt (`manage.py rotate_encryption_key` re-encrypts with the
+# new one). Without its own FIELD_ENCRYPTION_KEY the key follows SECRET_KEY, so the SECRET_KEY
+# fallbacks count as earlier keys too.
+FIELD_ENCRYPTION_OLD_KEYS = envlist("FIELD_ENCRYPTION_OLD_KEYS") + (
+    [] if env("FIELD_ENCRYPTION_KEY") else envlist("SECRET_KEY_FALLBACKS")
+)
 # Signed public links to our files (reference images, asset sources) live this long.
 PUBLIC_LINK_TTL_SECONDS = envint("PUBLIC_LINK_TTL_SECONDS", 6 * 3600)
 PUBLIC_LINK_TTL_MAX_SECONDS = 7 * 24 * 3600
@@ -360,11 +369,25 @@ if not DEBUG:
     if envbool("BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs: JSON lines with the request id in production (LOG_FORMAT=plain for people reading).
+LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "zcheap_site.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "zcheap_site.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

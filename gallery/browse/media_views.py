@@ -7,6 +7,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -54,7 +55,7 @@ def media_file(request: HttpRequest, item_id: int, variant: str = "original") ->
         return response
     content_type = item.content_type if field.name == item.file.name else None
     content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    if settings.STORAGE_BACKEND == "s3":
+    if settings.STORAGE_BACKEND == "s3" and settings.MEDIA_SERVE_MODE != "x-accel-redirect":
         return HttpResponseRedirect(field.storage.url(field.name, expire=300))
     response = _serve(request, field, content_type)
     response["ETag"] = etag
@@ -69,14 +70,23 @@ def media_file(request: HttpRequest, item_id: int, variant: str = "original") ->
     return response
 
 
+def _accel_target(field) -> str:
+    """The internal nginx location for FIELD: the file under MEDIA_ROOT, or, on S3, a presigned
+    request nginx forwards to the bucket (the bucket stays private and out of the browser's
+    reach; the link lives a minute and only nginx ever sees it)."""
+    prefix = settings.MEDIA_ACCEL_PREFIX.rstrip("/")
+    if settings.STORAGE_BACKEND != "s3":
+        return f"{prefix}/{field.name}"
+    signed = urlsplit(field.storage.url(field.name, expire=60))
+    return f"{prefix}{signed.path}?{signed.query}"
+
+
 def _serve(request: HttpRequest, field, content_type: str) -> HttpResponse:
     mode = settings.MEDIA_SERVE_MODE
     if mode in {"x-accel-redirect", "x-sendfile"}:
         response = HttpResponse(content_type=content_type)
         if mode == "x-accel-redirect":
-            response["X-Accel-Redirect"] = (
-                settings.MEDIA_ACCEL_PREFIX.rstrip("/") + "/" + field.name
-            )
+            response["X-Accel-Redirect"] = _accel_target(field)
         else:
             response["X-Sendfile"] = field.path
         return response

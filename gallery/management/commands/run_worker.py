@@ -4,7 +4,12 @@ A worker that was killed leaves its loop tasks marked as running forever (the da
 does not recover them); the loops notice they are stale and this command restarts them, so work
 left behind is picked up again. The worker is django-tasks-db's `db_worker`, or with
 TASK_BACKEND=rq django-rq's `rqworker` with its scheduler (the loops enqueue with `run_after`,
-which RQ keeps in its scheduled registry until a scheduler moves it to the queue).
+which RQ keeps in its scheduled registry until a scheduler moves it to the queue; our worker
+class takes the scheduler over within seconds when the worker holding it stops).
+
+Stopping: SIGTERM to the main process (systemd's KillMode=mixed) lets the task at hand finish
+and write its result, so no row stays leased; only a SIGKILL leaves leases to expire
+(WORKER_LEASE_SECONDS) before the reconcile loop hands the work to another worker.
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ class Command(BaseCommand):
         ensure_loops(restart=True)
         if settings.TASK_BACKEND == "rq":
             call_command(
-                "rqworker", queue_name, with_scheduler=True, job_class="django_tasks_rq.Job"
+                "rqworker",
+                queue_name,
+                with_scheduler=True,
+                job_class="django_tasks_rq.Job",
+                worker_class="gallery.generation.rq_worker.Worker",
             )
         else:
             call_command("db_worker", interval=interval, queue_name=queue_name)

@@ -61,3 +61,28 @@ def test_it_hands_files_to_nginx_when_configured(item, alice, settings):
     response = alice.get(f"/media/{item.pk}/")
     assert response["X-Accel-Redirect"] == "/protected-media/" + item.file.name
     assert response.content == b""
+
+
+def test_on_s3_nginx_gets_a_short_presigned_request_and_the_browser_never_sees_the_bucket(
+    item, alice, olga, settings, monkeypatch
+):
+    from django.core.files.storage import FileSystemStorage
+
+    signed = []
+
+    def presign(self, name, expire=None):
+        signed.append(expire)
+        return (
+            f"https://s3.example.com/media-bucket/{name}?X-Amz-Expires={expire}&X-Amz-Signature=ab"
+        )
+
+    monkeypatch.setattr(FileSystemStorage, "url", presign, raising=False)
+    settings.STORAGE_BACKEND, settings.MEDIA_SERVE_MODE = "s3", "x-accel-redirect"
+    response = alice.get(f"/media/{item.pk}/")
+    assert response.status_code == 200 and "Location" not in response
+    assert response["X-Accel-Redirect"] == (
+        f"/protected-media/media-bucket/{item.file.name}?X-Amz-Expires=60&X-Amz-Signature=ab"
+    )
+    assert olga.get(f"/media/{item.pk}/").status_code == 404
+    settings.MEDIA_SERVE_MODE = "django"  # without nginx: a redirect to the presigned link
+    assert alice.get(f"/media/{item.pk}/")["Location"].startswith("https://s3.example.com/")
