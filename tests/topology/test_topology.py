@@ -1,0 +1,286 @@
+"""The production topology, booted and driven through nginx as a person would (see stack.py and
+the README's "Deployment" section, which is the runbook this follows).
+
+Run by CI (`.ci/run`) with `pytest -m topology tests/topology`; skipped from the ordinary run.
+Needs root or nginx installed, PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import sqlite3
+import ssl
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.topology.stack import Stack, listening, nginx_binary
+
+pytestmark = [pytest.mark.topology, pytest.mark.slow]
+
+PASSWORD = "topology-pass-7731"
+DONE = "done"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if os.environ.get("CI") is None:
+        missing = [
+            what
+            for what, ok in [
+                ("nginx", nginx_binary()),
+                ("PostgreSQL", listening(5432)),
+                ("Redis", listening(6379)),
+            ]
+            if not ok
+        ]
+        if missing:
+            pytest.skip(f"needs {', '.join(missing)} on this machine")
+    stack = Stack(tmp_path_factory.mktemp("topology"))
+    try:
+        stack.start()
+        stack.manage("createteam", "Studio", "--owner", "ann@example.com", "--password", PASSWORD)
+        stack.manage("createteam", "Other", "--owner", "otto@example.com", "--password", PASSWORD)
+        yield stack
+    finally:
+        stack.stop()
+
+
+class Browser:
+    """An HTTPS client that trusts only the stack's certificate and keeps its cookies."""
+
+    def __init__(self, stack: Stack):
+        import httpx
+
+        self.base = stack.base
+        context = ssl.create_default_context(cafile=str(stack.cert))
+        self.http = httpx.Client(base_url=stack.base, verify=context, timeout=30)
+
+    def get(self, path: str, **kwargs):
+        return self.http.get(path, **kwargs)
+
+    def post(self, path: str, data: dict, **kwargs):
+        data = {**data, "csrfmiddlewaretoken": self.http.cookies.get("csrftoken", "")}
+        headers = {"Origin": self.base, "Referer": self.base + path}
+        return self.http.post(path, data=data, headers=headers, **kwargs)
+
+    def log_in(self, email: str) -> None:
+        page = self.get("/accounts/login/")
+        assert page.status_code == 200
+        response = self.post("/accounts/login/", {"login": email, "password": PASSWORD})
+        assert response.status_code == 302, response.text[:2000]
+        assert self.get("/").status_code == 200
+
+
+def query(stack: Stack, sql: str, *params) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(stack.env["DATABASE_URL"]) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def generations(stack: Stack) -> dict[int, tuple[str, str, str]]:
+    rows = query(stack, "SELECT id, state, kind, remote_id FROM gallery_generation ORDER BY id")
+    return {pk: (state, kind, remote) for pk, state, kind, remote in rows}
+
+
+def wait_until_done(stack: Stack, ids, seconds: float) -> dict[int, str]:
+    deadline = time.monotonic() + seconds
+    while True:
+        states = {pk: row[0] for pk, row in generations(stack).items() if pk in set(ids)}
+        if set(states.values()) == {DONE} or time.monotonic() > deadline:
+            return states
+        time.sleep(0.5)
+
+
+def new_generation(stack: Stack, before: set[int]) -> int:
+    (pk,) = set(generations(stack)) - before
+    return pk
+
+
+def submits(stack: Stack) -> dict[str, int]:
+    with sqlite3.connect(stack.data / "simulator" / "state.db") as sim:
+        rows = sim.execute("SELECT name, n FROM counters WHERE name LIKE 'submit.%'").fetchall()
+    return dict(rows)
+
+
+def logs(stack: Stack) -> str:
+    return "\n".join(f"== {name}\n{stack.tail(name)}" for name in stack.procs)
+
+
+def test_tls_static_files_and_the_health_check_come_through_nginx(stack):
+    browser = Browser(stack)
+    assert browser.get("/healthz").text == "ok"
+    login = browser.get("/accounts/login/")
+    assert login.headers["Strict-Transport-Security"].startswith("max-age=")
+    css = re.search(r'href="(/static/[^"]+\.css)"', login.text).group(1)
+    static = browser.get(css)
+    assert static.status_code == 200 and "immutable" in static.headers["Cache-Control"]
+    import httpx
+
+    plain = httpx.get(f"http://127.0.0.1:{stack.ports['http']}/gallery/")
+    assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
+    # The request id nginx made is the one the app answers with and nginx logged.
+    rid = login.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid)
+    time.sleep(0.2)  # nginx writes its access log line after the response
+    assert f"rid={rid}" in (stack.nginx_logs / "zcheap-studio.access.log").read_text()
+
+
+def test_a_member_creates_an_image_mj_with_u1_and_a_video_then_browses_and_downloads(stack):
+    ann = Browser(stack)
+    ann.log_in("ann@example.com")
+    created = []
+    forms = [
+        (
+            "/create/image/",
+            {
+                "model": "gemini-3-pro-image-preview",
+                "prompt": "a red fox",
+                "aspect_ratio": "16:9",
+                "size": "2K",
+            },
+        ),
+        ("/create/midjourney/", {"prompt": "a castle on a hill"}),
+        (
+            "/create/video/",
+            {
+                "model": "ima-pro",
+                "prompt": "waves at dawn",
+                "role_mode": "reference",
+                "duration": "5",
+                "resolution": "720p",
+                "aspect_ratio": "16:9",
+            },
+        ),
+    ]
+    for path, data in forms:
+        before = set(generations(stack))
+        response = ann.post(path, data)
+        assert response.status_code == 302, (path, response.text[:2000])
+        created.append(new_generation(stack, before))
+    image, mj, video = created
+    states = wait_until_done(stack, created, seconds=120)
+    assert set(states.values()) == {DONE}, (states, logs(stack))
+
+    before = set(generations(stack))
+    assert ann.post(f"/tasks/{mj}/mj/", {"do": "upscale:1"}).status_code == 302
+    upscale = new_generation(stack, before)
+    states = wait_until_done(stack, [upscale], seconds=90)
+    assert states == {upscale: DONE}, (states, logs(stack))
+    assert ann.get(f"/tasks/{upscale}/").status_code == 200
+
+    items = query(
+        stack,
+        "SELECT id, generation_id, sha256, file FROM gallery_mediaitem ORDER BY id",
+    )
+    made = {gen for _, gen, _, _ in items}
+    assert {image, mj, video, upscale} <= made
+    assert len([i for i in items if i[1] == mj]) == 4  # the grid's four images
+
+    gallery = ann.get("/gallery/")
+    assert gallery.status_code == 200
+    for pk, *_ in items:
+        assert f"/media/{pk}/" in gallery.text
+
+    # Every original through nginx, fetched from S3 after the access check, byte for byte.
+    for pk, _, sha, _ in items:
+        response = ann.get(f"/media/{pk}/")
+        assert response.status_code == 200, (pk, response.text[:500])
+        assert "X-Accel-Redirect" not in response.headers
+        assert hashlib.sha256(response.content).hexdigest() == sha
+    video_item = next(pk for pk, gen, _, _ in items if gen == video)
+    part = ann.get(f"/media/{video_item}/", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100
+    assert ann.get(f"/media/{video_item}/poster/").headers["Content-Type"] == "image/webp"
+
+    ids = [pk for pk, *_ in items]
+    response = ann.post("/gallery/download.zip", {"item": ids})
+    assert response.status_code == 200, response.text[:500]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert len(archive.namelist()) == len(ids)
+    assert sorted(hashlib.sha256(archive.read(n)).hexdigest() for n in archive.namelist()) == (
+        sorted(sha for *_, sha, _ in items)
+    )
+
+    # The access check holds behind nginx: another team's owner, a stranger, the internal path.
+    otto = Browser(stack)
+    otto.log_in("otto@example.com")
+    stranger = Browser(stack)
+    for pk in ids[:2]:
+        assert otto.get(f"/media/{pk}/").status_code == 404
+        assert stranger.get(f"/media/{pk}/").status_code == 302  # to the login page
+    key = items[0][3]
+    for path in (f"/protected-media/{key}", f"/protected-media/zcheap-topology/{key}"):
+        assert ann.get(path).status_code == 404
+
+
+def _scheduler_holder(stack: Stack, names: list[str]) -> str:
+    """Which worker holds RQ's scheduler lock (its scheduler process is the worker's child)."""
+    from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+
+    connection = stack.redis()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        owner = connection.get(RQScheduler.get_locking_key("default"))
+        if owner:
+            pid = connection.hget(SCHEDULER_KEY_TEMPLATE % owner.decode(), "pid")
+            for name in names:
+                worker = stack.procs[name].pid
+                if pid and int(pid) == worker:
+                    return name
+                stat = Path(f"/proc/{int(pid)}/stat") if pid else None
+                if stat and stat.exists():
+                    parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+                    if int(parent) == worker:
+                        return name
+        time.sleep(0.5)
+    raise AssertionError("no worker holds RQ's scheduler lock")
+
+
+def test_stopping_a_worker_mid_flight_loses_nothing_and_sends_nothing_twice(stack):
+    ann = Browser(stack)
+    ann.log_in("ann@example.com")
+    sent_before = sum(submits(stack).values())
+    before = set(generations(stack))
+    for i in range(6):
+        path, data = [
+            (
+                "/create/image/",
+                {
+                    "model": "gemini-3-pro-image-preview",
+                    "prompt": f"fox {i}",
+                    "aspect_ratio": "1:1",
+                    "size": "1K",
+                },
+            ),
+            ("/create/midjourney/", {"prompt": f"castle {i}"}),
+        ][i % 2]
+        assert ann.post(path, data).status_code == 302
+    batch = sorted(set(generations(stack)) - before)
+    assert len(batch) == 6
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # all sent, none finished: the workers are mid-flight
+        rows = generations(stack)
+        if all(rows[pk][2] for pk in batch):
+            break
+        time.sleep(0.2)
+    rows = generations(stack)
+    assert {rows[pk][0] for pk in batch} - {DONE}, "finished before the worker could be stopped"
+
+    victim = _scheduler_holder(stack, ["worker-1", "worker-2"])
+    started = time.monotonic()
+    assert stack.stop_gracefully(victim) == 0, stack.tail(victim)
+    stopped_in = time.monotonic() - started
+
+    # Well inside WORKER_LEASE_SECONDS (120 s): nothing waits for a lease to run out.
+    states = wait_until_done(stack, batch, seconds=75)
+    assert set(states.values()) == {DONE}, (states, logs(stack))
+    assert sum(submits(stack).values()) - sent_before == 6
+    print(f"\n{victim} stopped gracefully in {stopped_in:.1f} s; the other finished the rest")
