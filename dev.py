@@ -146,6 +146,30 @@ def ensure_system_tools() -> None:
         say("gettext not found: the catalogue test will be skipped (it fails when CI=true)")
 
 
+def ensure_nginx() -> None:
+    """The topology test (tests/topology) runs the Debian nginx in front of gunicorn: install it
+    when it is missing and we are allowed to (without enabling its own service)."""
+    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing from Debian: apt-get install nginx")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        # policy-rc.d 101: the package must not start nginx on port 80 (the test runs its own).
+        policy = Path("/usr/sbin/policy-rc.d")
+        had_policy = policy.exists()
+        if not had_policy:
+            policy.write_text("#!/bin/sh\nexit 101\n")
+            policy.chmod(0o755)
+        try:
+            subprocess.run(["apt-get", "install", "-y", "-qq", "nginx"], check=False, env=env)
+        finally:
+            if not had_policy:
+                policy.unlink()
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        say("nginx not found: the topology test will be skipped (it fails when CI=true)")
+
+
 def test(args: list[str]) -> int:
     setup()
     ensure_system_tools()

@@ -104,7 +104,11 @@ def new_generation(stack: Stack, before: set[int]) -> int:
 
 
 def submits(stack: Stack) -> dict[str, int]:
-    with sqlite3.connect(stack.data / "simulator" / "state.db") as sim:
+    """The simulator's own count of submits it received, by kind."""
+    path = stack.data / "simulator" / "state.db"
+    if not path.exists():  # nothing was submitted yet
+        return {}
+    with sqlite3.connect(path) as sim:
         rows = sim.execute("SELECT name, n FROM counters WHERE name LIKE 'submit.%'").fetchall()
     return dict(rows)
 
