@@ -89,6 +89,20 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def parse_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines as systemd's EnvironmentFile reads them (comments, quotes)."""
+    env = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        env[key.strip()] = value
+    return env
+
+
 def _replace(text: str, old: str, new: str) -> str:
     """Replace OLD in a shipped file; fail loudly when the file no longer has it."""
     assert old in text, f"deploy file changed: {old!r} not found"
@@ -108,26 +122,19 @@ class Stack:
         self.static = work / "static"
         self.env = self._env()
 
-    # --- environment: what /etc/zcheap-studio/zcheap-studio.env would hold --------------------
+    # --- environment: deploy/zcheap-studio.env with this machine's values --------------------
     def _env(self) -> dict[str, str]:
-        keep = {
-            k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO", "AWS_"))
-        }
-        return {
-            **keep,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "DEBUG": "false",
+        """Write the shipped environment template with our values filled in (what an operator
+        does to /etc/zcheap-studio/zcheap-studio.env) and return what systemd would pass on."""
+        values = {
             "SECRET_KEY": secrets.token_urlsafe(50),
             "FIELD_ENCRYPTION_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1",
             "CSRF_TRUSTED_ORIGINS": self.base,
             "ZCHEAP_PUBLIC_BASE_URL": self.base,
             "DATABASE_URL": f"{PG}/{self.database}",
-            "CONN_MAX_AGE": "60",
             "ZCHEAP_DATA_DIR": str(self.data),
             "STATIC_ROOT": str(self.static),
-            "TASK_BACKEND": "rq",
             "REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{self.redis_db}",
             "STORAGE_BACKEND": "s3",
             "AWS_STORAGE_BUCKET_NAME": BUCKET,
@@ -135,15 +142,29 @@ class Stack:
             "AWS_S3_REGION_NAME": "us-east-1",
             "AWS_ACCESS_KEY_ID": "topology",
             "AWS_SECRET_ACCESS_KEY": "topology-secret",
-            "MEDIA_SERVE_MODE": "x-accel-redirect",
-            "MEDIA_ACCEL_PREFIX": "/protected-media/",
-            "LOG_FORMAT": "json",
-            "ZCHEAP_DEMO_SPEED": "demo",
-            "RECONCILE_SECONDS": "5",
+            "EMAIL_HOST": "",  # console: nothing here sends mail
+            "LANGUAGE_CODE": "en",
             "GUNICORN_BIND": f"127.0.0.1:{self.ports['gunicorn']}",
             "GUNICORN_WORKERS": "2",
             "GUNICORN_THREADS": "4",
+            # Demo mode (teams without a key run on the simulator), at the speed people see.
+            "ZCHEAP_DEMO_SPEED": "demo",
+            "RECONCILE_SECONDS": "5",
         }
+        lines, seen = [], set()
+        for line in (DEPLOY / "zcheap-studio.env").read_text().splitlines():
+            key = line.lstrip("# ").split("=", 1)[0] if "=" in line else ""
+            if key in values and key not in seen:
+                line = f"{key}={values[key]}"
+                seen.add(key)
+            lines.append(line)
+        lines += [f"{k}={v}" for k, v in values.items() if k not in seen]
+        self.env_file = self.work / "zcheap-studio.env"
+        self.env_file.write_text("\n".join(lines) + "\n")
+        keep = {
+            k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO", "AWS_"))
+        }
+        return {**keep, "PYTHONUNBUFFERED": "1", **parse_env_file(self.env_file)}
 
     # --- processes ----------------------------------------------------------------------------
     def spawn(self, name: str, cmd: list[str], **kwargs) -> subprocess.Popen:
@@ -163,10 +184,18 @@ class Stack:
         return proc
 
     def manage(self, *args: str) -> str:
+        """deploy/manage, as the runbook has it (the venv is this test's interpreter's)."""
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO"))},
+            "ZCHEAP_ENV_FILE": str(self.env_file),
+            "ZCHEAP_HOME": str(ROOT),
+            "ZCHEAP_USER": "root",
+            "ZCHEAP_PYTHON": sys.executable,
+        }
         result = subprocess.run(
-            [sys.executable, "manage.py", *args],
+            ["sh", str(DEPLOY / "manage"), *args],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             capture_output=True,
             text=True,
         )
