@@ -15,6 +15,8 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from django.core.signals import request_finished
+
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
@@ -34,13 +36,19 @@ class RequestIdMiddleware:
         given = request.headers.get("X-Request-ID", "")
         request_id = given if _VALID.match(given) else uuid.uuid4().hex
         request.request_id = request_id
-        token = _request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
+        # Not reset on the way out: Django logs a 4xx/5xx ("Not Found: …") after the middleware
+        # returns. The id is cleared when the request finishes (signal below).
+        _request_id.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _forget_request_id(**kwargs) -> None:
+    _request_id.set("-")
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="zcheap_site.logs.forget_request_id")
 
 
 class RequestIdFilter(logging.Filter):

@@ -288,3 +288,59 @@ def test_stopping_a_worker_mid_flight_loses_nothing_and_sends_nothing_twice(stac
     assert set(states.values()) == {DONE}, (states, logs(stack))
     assert sum(submits(stack).values()) - sent_before == 6
     print(f"\n{victim} stopped gracefully in {stopped_in:.1f} s; the other finished the rest")
+
+
+def test_a_backup_restores_into_a_fresh_database_with_every_media_file_there(stack):
+    """The README's backup and restore, as far as one machine can: pg_dump -Fc, pg_restore into
+    a new database, and every file the restored rows name is in the bucket."""
+    import subprocess
+
+    import boto3
+    import psycopg
+
+    from tests.topology.stack import BUCKET, PG
+
+    ann = Browser(stack)
+    ann.log_in("ann@example.com")
+    before = set(generations(stack))
+    image = {"model": "gemini-3-pro-image-preview", "prompt": "kept", "aspect_ratio": "1:1"}
+    assert ann.post("/create/image/", {**image, "size": "1K"}).status_code == 302
+    made = new_generation(stack, before)
+    assert wait_until_done(stack, [made], seconds=60) == {made: DONE}, logs(stack)
+
+    dump = stack.work / "backup.dump"
+    target = f"{stack.database}_restored"
+    pg = ["-h", "127.0.0.1", "-U", "postgres"]
+    subprocess.run(["pg_dump", *pg, "-Fc", "-f", str(dump), stack.database], check=True)
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{target}"')
+    try:
+        subprocess.run(
+            ["pg_restore", *pg, "--no-owner", "-d", target, str(dump)],
+            check=True,
+            capture_output=True,
+        )
+        count = "SELECT (SELECT count(*) FROM gallery_generation), (SELECT count(*) FROM gallery_mediaitem), (SELECT count(*) FROM accounts_team)"
+        with psycopg.connect(f"{PG}/{target}") as restored:
+            assert restored.execute(count).fetchone() == query(stack, count)[0]
+            files = [
+                name
+                for row in restored.execute(
+                    "SELECT file, thumbnail, thumbnail_small, poster FROM gallery_mediaitem"
+                )
+                for name in row
+                if name
+            ]
+    finally:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack.env["AWS_S3_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="topology",
+        aws_secret_access_key="topology-secret",
+    )
+    assert files
+    for name in files:
+        s3.head_object(Bucket=BUCKET, Key=name)
