@@ -24,3 +24,6 @@ accesslog = None  # nginx writes the access log, with the request id
 errorlog = "-"
 capture_output = True
 proc_name = "zcheap-studio"
+# gunicorn >= 25 opens a control socket in $HOME by default; systemd's signals are our control
+# (and ProtectHome= would refuse it anyway).
+control_socket_disable = True
