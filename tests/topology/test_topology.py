@@ -198,6 +198,9 @@ def test_a_member_creates_an_image_mj_with_u1_and_a_video_then_browses_and_downl
         assert response.status_code == 200, (pk, response.text[:500])
         assert "X-Accel-Redirect" not in response.headers
         assert hashlib.sha256(response.content).hexdigest() == sha
+    download = ann.get(f"/media/{items[0][0]}/?download=1")
+    assert download.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert download.headers["Content-Type"].startswith("image/")
     video_item = next(pk for pk, gen, _, _ in items if gen == video)
     part = ann.get(f"/media/{video_item}/", headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and len(part.content) == 100
