@@ -347,3 +347,54 @@ def test_a_backup_restores_into_a_fresh_database_with_every_media_file_there(sta
     assert files
     for name in files:
         s3.head_object(Bucket=BUCKET, Key=name)
+
+
+def test_an_upgrade_in_place_keeps_serving(stack):
+    """The README's upgrade steps 3-5 with the app running: migrate, collectstatic, reload
+    gunicorn (HUP), restart the workers one at a time; no request fails meanwhile."""
+    import signal
+    import threading
+
+    assert "No migrations to apply" in stack.manage("migrate", "--no-input")
+    stack.manage("collectstatic", "--no-input", "-v", "0")
+    browser = Browser(stack)
+    statuses: list[int] = []
+    done = threading.Event()
+
+    def keep_asking():
+        while not done.is_set() and len(statuses) < 2000:
+            statuses.append(browser.get("/healthz").status_code)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        old_workers = set(_children(stack.procs["gunicorn"].pid))
+        stack.procs["gunicorn"].send_signal(signal.SIGHUP)  # systemctl reload zcheap-web
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = set(_children(stack.procs["gunicorn"].pid))
+            if len(now) >= 2 and not now & old_workers:
+                break
+            time.sleep(0.2)
+        assert not set(_children(stack.procs["gunicorn"].pid)) & old_workers
+    finally:
+        done.set()
+        asker.join()
+    assert statuses and set(statuses) == {200}, statuses[-20:]
+
+    for name in ("worker-1", "worker-2"):  # systemctl restart zcheap-worker@N, one at a time
+        if stack.procs[name].poll() is None:
+            assert stack.stop_gracefully(name) == 0, stack.tail(name)
+        stack.start_worker(name)
+    ann = Browser(stack)
+    ann.log_in("ann@example.com")
+    before = set(generations(stack))
+    image = {"model": "gemini-3-pro-image-preview", "prompt": "after", "aspect_ratio": "1:1"}
+    assert ann.post("/create/image/", {**image, "size": "1K"}).status_code == 302
+    made = new_generation(stack, before)
+    assert wait_until_done(stack, [made], seconds=60) == {made: DONE}, logs(stack)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
