@@ -117,6 +117,7 @@ class Stack:
         self.ports = {name: free_port() for name in ("https", "http", "gunicorn", "s3")}
         self.database = f"zc_topology_{os.getpid()}_{secrets.token_hex(3)}"
         self.redis_db = random.randint(1, 15)
+        self.cache_db = self.redis_db % 15 + 1
         self.base = f"https://127.0.0.1:{self.ports['https']}"
         self.data = work / "data"
         self.static = work / "static"
@@ -136,6 +137,7 @@ class Stack:
             "ZCHEAP_DATA_DIR": str(self.data),
             "STATIC_ROOT": str(self.static),
             "REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{self.redis_db}",
+            "CACHE_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{self.cache_db}",
             "STORAGE_BACKEND": "s3",
             "AWS_STORAGE_BUCKET_NAME": BUCKET,
             "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{self.ports['s3']}",
@@ -259,14 +261,15 @@ class Stack:
         ):
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
-    def redis(self):
+    def redis(self, db: int | None = None):
         import redis
 
-        return redis.Redis(host=REDIS[0], port=REDIS[1], db=self.redis_db)
+        return redis.Redis(host=REDIS[0], port=REDIS[1], db=self.redis_db if db is None else db)
 
     def _flush_redis(self) -> None:
-        with contextlib.suppress(Exception):
-            self.redis().flushdb()
+        for db in (self.redis_db, self.cache_db):
+            with contextlib.suppress(Exception):
+                self.redis(db).flushdb()
 
     def start_web(self) -> None:
         self.spawn(
