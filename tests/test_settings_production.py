@@ -112,3 +112,24 @@ def test_a_typo_in_a_boolean_setting_fails_loudly(tmp_path):
         text=True,
     )
     assert "DEBUG must be true or false" in result.stderr
+
+
+def _settings_value(tmp_path: Path, expression: str, **extra) -> str:
+    script = (
+        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='zcheap_site.settings';"
+        f"django.setup();from django.conf import settings;print({expression})"
+    )
+    env = _env(tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="studio.example.com")
+    env.update(DATABASE_URL="postgres://zcheap@127.0.0.1:5432/zcheap", **extra)
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_production_keeps_database_connections_open_between_requests(tmp_path):
+    """A new PostgreSQL connection per request made 200 polling tabs 20× slower."""
+    db = "settings.DATABASES['default']"
+    assert _settings_value(tmp_path, f"{db}['CONN_MAX_AGE'], {db}['CONN_HEALTH_CHECKS']") == (
+        "60 True"
+    )
+    assert _settings_value(tmp_path, f"{db}['CONN_MAX_AGE']", CONN_MAX_AGE="0") == "0"

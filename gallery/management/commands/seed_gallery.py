@@ -28,6 +28,15 @@ WORDS = [
     "tea",
 ]
 WORDS += ["cup", "portrait", "neon", "desert"]
+RARE_WORD = "quokka"  # in one prompt of RARE_EVERY: what a rare-word search finds
+RARE_EVERY = 5000
+
+
+def _prompt(rnd: random.Random, number: int) -> str:
+    words = rnd.sample(WORDS, 4)
+    if number % RARE_EVERY == RARE_EVERY // 2:
+        words.append(RARE_WORD)
+    return " ".join(words)
 
 
 class Command(BaseCommand):
@@ -70,7 +79,7 @@ class Command(BaseCommand):
                             model=rnd.choice(
                                 ["gemini-3-pro-image-preview", "midjourney", "ima-pro"]
                             ),
-                            prompt=" ".join(rnd.sample(WORDS, 4)),
+                            prompt=_prompt(rnd, made + i),
                             state=State.DONE,
                             created_at=now - timezone.timedelta(minutes=made + i),
                         )

@@ -1,0 +1,137 @@
+"""Every browsing page at 100,000 items per team (two such teams) against a bare render.
+
+    .venv/bin/python -m bench.bench_pages [--count 100000] [--rounds 20]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/zcheap_bench .venv/bin/python -m bench.bench_pages
+
+The benchmark team is seeded first and the other team second, so the other team's rows are the
+newest in the table: a plan that walks the primary key instead of a team index has to step over
+all of them. Each page is timed alternately with the bare view (the same grid query through the
+same middleware, a one-line template), medians of ROUNDS; then the SQL of the searches on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import setup_django  # noqa: E402
+
+TMP = setup_django()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from bench.bench_gallery import timed_alternately  # noqa: E402
+
+OLDER = re.compile(r'href="\?([^"]*(?:page=2|before=)[^"]*)"')
+
+
+def seed(count: int) -> None:
+    if connection.vendor == "postgresql":
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("seed_gallery", "--count", str(count), "--team", "Benchmark team")
+    call_command(
+        "seed_gallery", "--count", str(count), "--team", "Other team", "--owner", "o@example.com"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh statistics after the bulk insert, as in production
+    print(f"seeded 2 × {count:,} items in {time.perf_counter() - started:.0f} s ({connection.vendor})")
+
+
+def pages(client: Client, team, user) -> list[tuple[str, str]]:
+    from gallery.models import MediaItem
+
+    items = MediaItem.objects.filter(team=team).order_by("pk").values_list("pk", flat=True)
+    oldest = list(items[:200])
+    middle_pk = items[items.count() // 2]
+    history = client.get("/history/").content.decode()
+    older = OLDER.search(history)
+    return [
+        ("first page", "/gallery/"),
+        ("kind filter", "/gallery/?kind=video"),
+        ("member filter", f"/gallery/?member={user.pk}"),
+        ("rare word search", "/gallery/?q=quokka"),
+        ("common word search", "/gallery/?q=fox"),
+        ("two-word search", "/gallery/?q=fox+night"),
+        ("deep scroll", f"/gallery/?after={oldest[-1]}"),
+        ("item detail", f"/gallery/{middle_pk}/"),
+        ("history (mine)", "/history/"),
+        ("history, next page", "/history/?" + older.group(1).replace("&amp;", "&"))
+        if older
+        else ("history, next page", "/history/?page=2"),
+        ("history (team)", "/history/?scope=team"),
+        ("home", "/"),
+    ]
+
+
+def sql_time(queryset, rounds: int) -> float:
+    sql, params = queryset.query.sql_with_params()
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(rounds):
+            t = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.ROOT_URLCONF = "bench.gallery_urls"
+    settings.DEBUG = False
+    seed(args.count)
+    from accounts.models import Team, User
+    from gallery.browse.filters import GalleryFilters, gallery_queryset
+
+    user = User.objects.get(email="bench@example.com")
+    team = Team.objects.get(name="Benchmark team")
+    client = Client()
+    client.force_login(user)
+
+    def bare():
+        assert client.get("/bench-bare/").status_code == 200
+
+    print(f"\n{'page':<22} {'ms':>7} {'bare ms':>8} {'ratio':>6} {'queries':>8}")
+    for label, url in pages(client, team, user):
+
+        def page(url=url):
+            assert client.get(url).status_code == 200, url
+
+        real, minimal = timed_alternately([page, bare], args.rounds)
+        settings.DEBUG = True
+        reset_queries()
+        page()
+        queries = len(connection.queries)
+        settings.DEBUG = False
+        print(f"{label:<22} {real * 1000:7.1f} {minimal * 1000:8.1f} {real / minimal:6.2f} {queries:8d}")
+
+    print("\nSQL of the grid query alone (median of 50)")
+    base = gallery_queryset(team, user)
+    for label, q in [("rare word", "quokka"), ("common word", "fox"), ("two words", "fox night")]:
+        filters = GalleryFilters(q=q)
+        queryset = filters.apply(base, user)[:61]
+        print(f"  {label:<12} {sql_time(queryset, 50) * 1000:6.2f} ms")
+    sql, params = base[:61].query.sql_with_params()
+    with connection.cursor() as cursor:
+        prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+        cursor.execute(prefix + sql, params)
+        lines = [str(r[-1]).strip() for r in cursor.fetchall()]
+    print("first page plan: " + " | ".join(lines[:4])[:300])
+
+
+if __name__ == "__main__":
+    main()
