@@ -44,7 +44,9 @@ def seed(count: int) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh statistics after the bulk insert, as in production
-    print(f"seeded 2 × {count:,} items in {time.perf_counter() - started:.0f} s ({connection.vendor})")
+    print(
+        f"seeded 2 × {count:,} items in {time.perf_counter() - started:.0f} s ({connection.vendor})"
+    )
 
 
 def pages(client: Client, team, user) -> list[tuple[str, str]]:
@@ -117,7 +119,9 @@ def main() -> None:
         page()
         queries = len(connection.queries)
         settings.DEBUG = False
-        print(f"{label:<22} {real * 1000:7.1f} {minimal * 1000:8.1f} {real / minimal:6.2f} {queries:8d}")
+        print(
+            f"{label:<22} {real * 1000:7.1f} {minimal * 1000:8.1f} {real / minimal:6.2f} {queries:8d}"
+        )
 
     print("\nSQL of the grid query alone (median of 50)")
     base = gallery_queryset(team, user)

@@ -7,10 +7,10 @@ row changed, so a worker task delivered twice does no harm.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
@@ -19,8 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 
 from . import choices
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Kind(models.TextChoices):
@@ -46,6 +44,8 @@ TERMINAL_STATES = frozenset(
     {State.DONE, State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW}
 )
 ACTIVE_STATES = frozenset(set(State) - TERMINAL_STATES)
+# What a live card shows of a generation's own row (its results arrive with the move to DONE).
+CARD_FIELDS = ("state", "progress", "error_message", "upstream_error")
 
 
 class GenerationQuerySet(models.QuerySet["Generation"]):
@@ -100,6 +100,9 @@ class Generation(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped only when something a live card shows changes (CARD_FIELDS), so a poll that brings
+    # nothing new re-sends no card; updated_at also moves for leases and schedules.
+    card_version = models.PositiveIntegerField(default=0, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -238,8 +241,8 @@ class Generation(models.Model):
 
     @property
     def version(self) -> int:
-        """updated_at in whole microseconds since the epoch: what a live card last showed."""
-        return (self.updated_at - EPOCH) // timedelta(microseconds=1)
+        """What a live card last showed: the page sends it back and gets the card only if newer."""
+        return self.card_version
 
     def transition(self, from_states, to_state: str, **fields) -> bool:
         """Move to TO_STATE only if the row is still in one of FROM_STATES; True if it moved.
@@ -253,13 +256,24 @@ class Generation(models.Model):
         if to_state in TERMINAL_STATES:
             fields.setdefault("finished_at", timezone.now())
         changed = Generation.objects.filter(pk=self.pk, state__in=list(from_states)).update(
-            state=to_state, **fields
+            state=to_state, card_version=self.card_version_after(to_state, fields), **fields
         )
         if changed == 1:
             self.state = to_state
             for name, value in fields.items():
                 setattr(self, name, value)
+            self.__dict__.pop("card_version", None)  # deferred: read again when asked for
         return changed == 1
+
+    @staticmethod
+    def card_version_after(to_state: str, fields: dict) -> Case:
+        """The card version as an SQL expression: one more only if a field the card shows changes.
+
+        Compared in the same UPDATE (not against this instance, which may be stale), so a
+        "still processing at 50 %" poll leaves the version and the browser gets no card.
+        """
+        shown = {"state": to_state, **{k: v for k, v in fields.items() if k in CARD_FIELDS}}
+        return Case(When(Q(**shown), then=F("card_version")), default=F("card_version") + 1)
 
 
 def media_upload_to(instance: MediaItem, filename: str) -> str:

@@ -122,7 +122,12 @@ def _settings_value(tmp_path: Path, expression: str, **extra) -> str:
     env = _env(tmp_path, DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="studio.example.com")
     env.update(DATABASE_URL="postgres://zcheap@127.0.0.1:5432/zcheap", **extra)
     return subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 

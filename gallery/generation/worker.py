@@ -86,6 +86,7 @@ def submit_one(generation_id: int) -> str:
         lease_until=now + _lease(),
         attempts=F("attempts") + 1,
         updated_at=now,
+        card_version=F("card_version") + 1,  # the card's badge changes: queued → submitting
     )
     if claimed != 1:
         return "skipped"  # already submitted, cancelled, or another worker has it

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from gallery.generation import worker
 from gallery.models import Generation, Kind, ReferenceUpload, State
 from tests.conftest import HTMX
 from tests.factories import make_generation, make_item, png_bytes
+from zcheap.types import ImageTask
 
 pytestmark = pytest.mark.django_db
 IMAGE = {
@@ -231,9 +232,7 @@ class TestThePoller:
         old = make_generation(team_a, member_a, state=State.RUNNING)
         fresh = make_generation(team_a, member_a, state=State.RUNNING)
         shown = {g.pk: g.version for g in (old, fresh)}  # what the page rendered
-        Generation.objects.filter(pk=fresh.pk).update(
-            progress=50, updated_at=fresh.updated_at + timedelta(seconds=1)
-        )
+        fresh.transition(State.RUNNING, State.RUNNING, progress=50)
         ids = ",".join(f"{pk}:{version}" for pk, version in shown.items())
         body = bob.get(f"/tasks/poll/?ids={ids}", **HTMX).content.decode()
         assert f"#gen-{fresh.pk}" in body and f"#gen-{old.pk}" not in body
@@ -243,15 +242,30 @@ class TestThePoller:
         """The page got card A, then created card B; A changed in between: A must come back."""
         a = make_generation(team_a, member_a, state=State.SUBMITTED)
         a_shown = a.version
-        Generation.objects.filter(pk=a.pk).update(
-            state=State.RUNNING, updated_at=a.updated_at + timedelta(milliseconds=5)
-        )
+        a.transition(State.SUBMITTED, State.RUNNING)
         page = bob.post("/create/image/", {**IMAGE, "prompt": "b"}, **HTMX).content.decode()
         b = Generation.objects.exclude(pk=a.pk).get()
         assert f'data-active-card="{b.pk}:{b.version}"' in page
         body = bob.get(f"/tasks/poll/?ids={a.pk}:{a_shown},{b.pk}:{b.version}", **HTMX)
         body = body.content.decode()
         assert f"#gen-{a.pk}" in body and f"#gen-{b.pk}" not in body
+
+    def test_a_poll_that_brings_nothing_new_sends_no_card(self, bob, team_a, member_a):
+        """Zcheap says "processing" again and again: the card stays as the page shows it."""
+        running = make_generation(team_a, member_a, state=State.RUNNING, progress=50)
+        shown = running.version
+        for _ in range(3):
+            phase = worker.apply_poll(
+                running, ImageTask(task_id="t1", status="processing"), timezone.now()
+            )
+            assert phase == "running"
+        running.refresh_from_db()
+        assert running.next_poll_at is not None  # the worker did write the row
+        body = bob.get(f"/tasks/poll/?ids={running.pk}:{shown}", **HTMX).content.decode()
+        assert f"#gen-{running.pk}" not in body and "every 2s" in body
+        running.transition(State.RUNNING, State.RUNNING, progress=60)
+        body = bob.get(f"/tasks/poll/?ids={running.pk}:{shown}", **HTMX).content.decode()
+        assert f"#gen-{running.pk}" in body  # progress moved: the card comes back
 
     def test_it_answers_286_and_stops_when_nothing_is_active(self, bob, team_a, member_a):
         done = make_generation(team_a, member_a, state=State.DONE)
