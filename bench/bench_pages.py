@@ -33,10 +33,14 @@ from bench.bench_gallery import timed_alternately  # noqa: E402
 OLDER = re.compile(r'href="\?([^"]*(?:page=2|before=)[^"]*)"')
 
 
-def seed(count: int) -> None:
-    if connection.vendor == "postgresql":
-        call_command("flush", interactive=False, verbosity=0)
+def seed(count: int, reuse: bool) -> None:
     call_command("migrate", verbosity=0)
+    from gallery.models import MediaItem
+
+    if reuse and MediaItem.objects.filter(team__name="Other team").count() == count:
+        print(f"reusing 2 × {count:,} items ({connection.vendor})")
+        return
+    call_command("flush", interactive=False, verbosity=0)
     started = time.perf_counter()
     call_command("seed_gallery", "--count", str(count), "--team", "Benchmark team")
     call_command(
@@ -91,11 +95,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="keep a database seeded before")
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.ROOT_URLCONF = "bench.gallery_urls"
     settings.DEBUG = False
-    seed(args.count)
+    seed(args.count, args.reuse)
     from accounts.models import Team, User
     from gallery.browse.filters import GalleryFilters, gallery_queryset
 

@@ -9,4 +9,8 @@ class GalleryConfig(AppConfig):
     verbose_name = _("Generations and gallery")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from django.db.models.signals import post_migrate
+
+        from . import search, signals  # noqa: F401  (connects the receivers)
+
+        post_migrate.connect(search.ensure_sqlite_index, sender=self)

@@ -113,6 +113,8 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["team", "-created_at"], name="gen_team_created"),
             models.Index(fields=["team", "user", "-created_at"], name="gen_team_user_created"),
+            # "N of your tasks are still running" on the home page: counts only active rows.
+            models.Index(fields=["team", "user", "state"], name="gen_team_user_state"),
             models.Index(fields=["state", "next_poll_at"], name="gen_state_due"),
         ]
 

@@ -16,7 +16,7 @@ from gallery.models import ACTIVE_STATES, Generation
 def home(request: HttpRequest) -> HttpResponse:
     """Where to start, what is still running, and the team's latest results."""
     running = Generation.objects.filter(
-        team=request.team, user=request.user, state__in=ACTIVE_STATES
+        team=request.team, user=request.user, state__in=sorted(ACTIVE_STATES)
     ).count()
     latest = list(gallery_queryset(request.team, request.user)[:12])
     return render(request, "gallery/home.html", {"running": running, "latest": latest})

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from gallery import search
 from gallery.models import Board, Favourite, Kind, MediaItem
 from zcheap_site.params import parse_id
 
@@ -85,8 +86,8 @@ class GalleryFilters:
             queryset = queryset.filter(favourites__user=user)
         if self.board:
             queryset = queryset.filter(boarditem__board=self.board)
-        for word in self.q.split()[:8]:
-            queryset = queryset.filter(prompt__icontains=word)
+        if self.q:
+            queryset = search.filter_prompt(queryset, self.q)
         return queryset
 
 
@@ -113,7 +114,10 @@ def gallery_queryset(team, user) -> QuerySet:
         MediaItem.objects.filter(team=team, deleted_at__isnull=True)
         .only(*TILE_FIELDS)
         .annotate(is_favourite=Exists(Favourite.objects.filter(item=OuterRef("pk"), user=user)))
-        .order_by("-pk")
+        # Newest first. team_id leads the order (a no-op under the team filter) so that it is
+        # the order of the index item_team_live_id: with "-pk" alone PostgreSQL walked the
+        # primary key backwards and stepped over every newer row of other teams.
+        .order_by("team_id", "-pk")
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -95,15 +94,34 @@ def lineage(item: MediaItem) -> dict:
         parents += [
             i for i in generation.source_items.filter(deleted_at__isnull=True) if i not in parents
         ]
-        made = Generation.objects.filter(
-            Q(parent=generation, parent_index=item.index + 1) | Q(source_items=item)
-        )
         children = list(
-            MediaItem.objects.filter(generation__in=made, deleted_at__isnull=True).select_related(
-                "generation"
-            )[:12]
+            MediaItem.objects.filter(
+                team_id=item.team_id,
+                generation_id__in=made_from(item),
+                deleted_at__isnull=True,
+            ).select_related("generation")[:12]
         )
     return {"parents": parents[:8], "children": children}
+
+
+def made_from(item: MediaItem) -> list[int]:
+    """Generations that used ITEM: MJ actions on its image, and tasks with it as a reference.
+
+    Two index lookups in one UNION (the parent FK, the references table by item), never a scan:
+    the OR of the two across a join made PostgreSQL and SQLite read every generation.
+    """
+    generation = item.generation
+    acted_on = (
+        Generation.objects.filter(
+            team_id=item.team_id, parent=generation, parent_index=item.index + 1
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    referenced = Generation.source_items.through.objects.filter(mediaitem=item).values_list(
+        "generation_id", flat=True
+    )
+    return list(acted_on.union(referenced)[:50])
 
 
 @require_safe
@@ -116,7 +134,10 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
         "g": item.generation,
         **lineage(item),
         "is_favourite": Favourite.objects.filter(user=request.user, item=item).exists(),
-        "newer": base.filter(pk__gt=item.pk).order_by("pk").values_list("pk", flat=True).first(),
+        "newer": base.filter(pk__gt=item.pk)
+        .order_by("-team_id", "pk")  # the team index backwards (see gallery_queryset)
+        .values_list("pk", flat=True)
+        .first(),
         "older": base.filter(pk__lt=item.pk).values_list("pk", flat=True).first(),
         "boards": _boards_for(request).filter(query=""),
         "can_delete": _can_delete(request, item),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +26,8 @@ from .forms import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoFor
 from .tasks import start_generation
 
 RECENT_ON_FORM = 12
+HISTORY_PAGE = 24
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE = "gallery/create.html"
 
 
@@ -285,6 +288,31 @@ def mj_inpaint(request: HttpRequest, generation_id: int, index: int) -> HttpResp
     return render(request, "gallery/mj_inpaint.html", {"g": parent, "index": index, "item": item})
 
 
+def history_page(generations, before: str) -> tuple[list[Generation], str]:
+    """One page of history older than the BEFORE cursor, and the cursor of the next page ("").
+
+    Keyset paging on (created_at, pk), the order and index of the list: the cost of a page is
+    the same on the first page and the thousandth, and no page counts the whole history.
+    """
+    created, _sep, pk = before.partition("_")
+    if (micros := parse_id(created)) is not None and (last_pk := parse_id(pk)) is not None:
+        try:
+            at = EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            at = None
+        if at is not None:
+            generations = generations.filter(created_at__lte=at).exclude(
+                created_at=at, pk__gte=last_pk
+            )
+    rows = list(generations[: HISTORY_PAGE + 1])
+    if len(rows) <= HISTORY_PAGE:
+        return rows, ""
+    last = rows[HISTORY_PAGE - 1]
+    return rows[
+        :HISTORY_PAGE
+    ], f"{(last.created_at - EPOCH) // timedelta(microseconds=1)}_{last.pk}"
+
+
 @require_safe
 @team_view()
 def history(request: HttpRequest) -> HttpResponse:
@@ -303,11 +331,13 @@ def history(request: HttpRequest) -> HttpResponse:
         generations = generations.filter(state__in=ACTIVE_STATES)
     elif state in State.values:
         generations = generations.filter(state=state)
-    page = Paginator(generations, 24).get_page(request.GET.get("page"))
+    shown, older = history_page(generations, request.GET.get("before", ""))
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("before", None)
     context = {
-        "page": page,
+        "generations": shown,
+        "older": older,
+        "is_first_page": not request.GET.get("before"),
         "scope": scope,
         "kind": kind,
         "state": state,

@@ -15,4 +15,8 @@ class Migration(migrations.Migration):
             name='card_version',
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
+        migrations.AddIndex(
+            model_name='generation',
+            index=models.Index(fields=['team', 'user', 'state'], name='gen_team_user_state'),
+        ),
     ]

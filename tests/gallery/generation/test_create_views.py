@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -391,9 +393,34 @@ class TestHistory:
         for i in range(30):
             make_generation(team_a, member_a, prompt=f"fox number {i}")
         first = bob.get("/history/").content.decode()
-        second = bob.get("/history/?page=2").content.decode()
-        assert "fox number 29" in first and "fox number 0" not in first
-        assert "fox number 0" in second and "Page 2 of 2" in second
+        older = re.search(r'href="\?(before=[0-9_]+)"', first).group(1)
+        second = bob.get(f"/history/?{older}").content.decode()
+
+        def shown(page, i):
+            return f'title="fox number {i}"' in page
+
+        assert shown(first, 29) and shown(first, 6) and not shown(first, 5)
+        assert shown(second, 5) and shown(second, 0) and not shown(second, 6)
+        assert "&amp;before=" not in second and 'href="?before=' not in second  # the end
+        assert 'href="?"' in second  # back to the newest
+
+    def test_tasks_made_in_the_same_instant_are_each_shown_once(self, bob, team_a, member_a):
+        same = timezone.now()
+        made = [
+            make_generation(team_a, member_a, prompt=f"twin {i}", created_at=same)
+            for i in range(30)
+        ]
+        first = bob.get("/history/").content.decode()
+        older = re.search(r'href="\?(before=[0-9_]+)"', first).group(1)
+        second = bob.get(f"/history/?{older}").content.decode()
+        for g in made:
+            assert (f'id="gen-{g.pk}"' in first) != (f'id="gen-{g.pk}"' in second), g.pk
+
+    @pytest.mark.parametrize("cursor", ["x", "1_", "_1", "9" * 30 + "_1", "-5_3", "²_1"])
+    def test_a_malformed_cursor_shows_the_newest(self, bob, team_a, member_a, cursor):
+        make_generation(team_a, member_a, prompt="still here")
+        response = bob.get(f"/history/?before={cursor}")
+        assert response.status_code == 200 and "still here" in response.content.decode()
 
     def test_an_empty_filter_says_so(self, bob):
         assert "No tasks match these filters." in bob.get("/history/?kind=video").content.decode()
