@@ -360,6 +360,12 @@ class MediaItem(models.Model):
     def model_label(self) -> str:
         return choices.model_name(self.model)
 
+    @property
+    def media_version(self) -> str:
+        """Names the content of this item's files in their URLs (`?v=`): a file never changes
+        under a URL carrying it, so the browser may keep it for a year without asking again."""
+        return (self.sha256 or "0")[:12]
+
 
 def reference_upload_to(instance: ReferenceUpload, filename: str) -> str:
     return f"teams/{instance.team_id}/uploads/{uuid.uuid4().hex}/{filename}"

@@ -9,8 +9,10 @@ from django.views.decorators.http import require_safe
 from accounts.permissions import team_view
 from gallery.browse import gallery_queryset
 from gallery.models import ACTIVE_STATES, Generation
+from zcheap_site.compression import compress_html
 
 
+@compress_html
 @require_safe
 @team_view()
 def home(request: HttpRequest) -> HttpResponse:

@@ -18,7 +18,7 @@ from gallery.models import Board, Favourite, Kind, MediaItem
 from zcheap_site.params import parse_id
 
 PAGE_SIZE = 60
-TILE_FIELDS = ("id", "prompt", "media_kind", "width", "height")
+TILE_FIELDS = ("id", "prompt", "media_kind", "width", "height", "sha256")
 
 
 @dataclass

@@ -52,6 +52,7 @@ def media_file(request: HttpRequest, item_id: int, variant: str = "original") ->
     ):
         response = HttpResponse(status=304)
         response["ETag"] = etag
+        response["Cache-Control"] = cache_control(request, item)
         return response
     content_type = item.content_type if field.name == item.file.name else None
     content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -60,7 +61,7 @@ def media_file(request: HttpRequest, item_id: int, variant: str = "original") ->
     response = _serve(request, field, content_type)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified)
-    response["Cache-Control"] = "private, max-age=86400"
+    response["Cache-Control"] = cache_control(request, item)
     response["X-Content-Type-Options"] = "nosniff"
     if request.GET.get("download") == "1":
         ext = PurePosixPath(filename).suffix
@@ -79,6 +80,15 @@ def _accel_target(field) -> str:
         return f"{prefix}/{field.name}"
     signed = urlsplit(field.storage.url(field.name, expire=60))
     return f"{prefix}{signed.path}?{signed.query}"
+
+
+def cache_control(request: HttpRequest, item: MediaItem) -> str:
+    """A year and `immutable` when the URL names the file's content (`?v=`, see
+    MediaItem.media_version): the next page view re-fetches no thumbnail. Always `private`, so no
+    shared cache keeps a team's file; every request that does arrive is checked as before."""
+    if request.GET.get("v") == item.media_version:
+        return "private, max-age=31536000, immutable"
+    return "private, max-age=86400"
 
 
 def _serve(request: HttpRequest, field, content_type: str) -> HttpResponse:

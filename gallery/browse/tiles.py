@@ -25,6 +25,7 @@ def render_tiles(items, detail_base: str, media_base: str) -> SafeString:
     parts = []
     for item in items:
         pk = int(item.pk)
+        v = escape(item.media_version)
         prompt = item.prompt
         alt = escape(prompt if len(prompt) <= 80 else prompt[:79] + "…") if prompt else result
         size = (
@@ -37,8 +38,8 @@ def render_tiles(items, detail_base: str, media_base: str) -> SafeString:
             f'<label class="tile-check"><input type="checkbox" name="item" value="{pk}" '
             f'form="bulk-form"><span class="visually-hidden">{select}</span></label>'
             f'<a href="{detail}{pk}/" data-lightbox>'
-            f'<img src="{media}{pk}/small/" srcset="{media}{pk}/small/ 320w, '
-            f'{media}{pk}/large/ 640w" sizes="{SIZES}" loading="lazy" decoding="async" '
+            f'<img src="{media}{pk}/small/?v={v}" srcset="{media}{pk}/small/?v={v} 320w, '
+            f'{media}{pk}/large/?v={v} 640w" sizes="{SIZES}" loading="lazy" decoding="async" '
             f'alt="{alt}"{size}>'
             f"{video if item.media_kind == 'video' else ''}"
             f"{fav if getattr(item, 'is_favourite', False) else ''}</a></li>"

@@ -15,6 +15,7 @@ from accounts.models import Role
 from accounts.permissions import redirect_back, team_view
 from gallery import choices
 from gallery.models import Board, BoardItem, Favourite, Generation, MediaItem
+from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id, parse_ids
 
 from . import listings, tiles, zips
@@ -35,6 +36,7 @@ def _boards_for(request: HttpRequest):
     return Board.objects.visible_to(request.team, request.user)
 
 
+@compress_html
 @require_safe
 @team_view()
 def browse(request: HttpRequest) -> HttpResponse:
@@ -124,6 +126,7 @@ def made_from(item: MediaItem) -> list[int]:
     return list(acted_on.union(referenced)[:50])
 
 
+@compress_html
 @require_safe
 @team_view()
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
@@ -288,6 +291,7 @@ def add_to_board(request: HttpRequest, item_id: int) -> HttpResponse:
     return _back(request, reverse("gallery:item_detail", args=[item.pk]))
 
 
+@compress_html
 @require_safe
 @team_view()
 def boards(request: HttpRequest) -> HttpResponse:

@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
 from gallery.browse import team_members
 from gallery.models import ACTIVE_STATES, Generation, Kind, MediaItem, State
+from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id
 
 from . import uploads, worker
@@ -134,6 +135,7 @@ def create_video(request: HttpRequest) -> HttpResponse:
     return _create_page(request, VideoForm, "gallery/_fields_video.html", [Kind.VIDEO])
 
 
+@compress_html
 @require_safe
 @team_view()
 def card(request: HttpRequest, generation_id: int) -> HttpResponse:
@@ -142,6 +144,7 @@ def card(request: HttpRequest, generation_id: int) -> HttpResponse:
     return render(request, "gallery/_card.html", {"g": generation}, status=status)
 
 
+@compress_html
 @require_safe
 @team_view()
 def cards_poll(request: HttpRequest) -> HttpResponse:
@@ -313,6 +316,7 @@ def history_page(generations, before: str) -> tuple[list[Generation], str]:
     ], f"{(last.created_at - EPOCH) // timedelta(microseconds=1)}_{last.pk}"
 
 
+@compress_html
 @require_safe
 @team_view()
 def history(request: HttpRequest) -> HttpResponse:

@@ -86,3 +86,24 @@ def test_on_s3_nginx_gets_a_short_presigned_request_and_the_browser_never_sees_t
     assert olga.get(f"/media/{item.pk}/").status_code == 404
     settings.MEDIA_SERVE_MODE = "django"  # without nginx: a redirect to the presigned link
     assert alice.get(f"/media/{item.pk}/")["Location"].startswith("https://s3.example.com/")
+
+
+def test_thumbnails_have_immutable_urls_that_browsers_keep(item, alice, olga):
+    """The next page view re-fetches no thumbnail, and the access check is untouched."""
+    page = alice.get("/gallery/").content.decode()
+    url = f"/media/{item.pk}/small/?v={item.media_version}"
+    assert f'src="{url}"' in page and item.media_version != "0"
+    response = alice.get(url)
+    assert response["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert "Cookie" in response["Vary"]  # another login in the same browser asks again
+    assert olga.get(url).status_code == 404
+    assert Client().get(url).status_code == 302
+    stale = alice.get(f"/media/{item.pk}/small/?v=0123456789ab")
+    assert "immutable" not in stale["Cache-Control"]
+
+
+def test_cards_and_the_detail_use_the_immutable_urls(item, alice):
+    detail = alice.get(f"/gallery/{item.pk}/").content.decode()
+    assert f"/media/{item.pk}/?v={item.media_version}" in detail
+    card = alice.get(f"/tasks/{item.generation_id}/").content.decode()
+    assert f"/media/{item.pk}/small/?v={item.media_version}" in card
