@@ -1,0 +1,299 @@
+"""Load: open tabs polling their live cards, and people browsing the gallery, against gunicorn
+with production settings on loopback. One command:
+
+    .venv/bin/python -m bench.bench_load [--tabs 200] [--cards 20] [--browsers 5] [--seconds 30]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/zcheap_bench .venv/bin/python -m bench.bench_load
+
+Each tab is its own signed-in person with CARDS running tasks; like the page's script it polls
+`/tasks/poll/` every 2 s with `id:version` of its active cards and keeps the versions of the cards
+that come back. Meanwhile a stand-in worker writes "still processing" poll results through the
+real `worker.apply_poll` (WORKER_RATE rows a second), and every tenth write moves a task's
+progress (something the card shows). Browsers load the gallery every 5 s and fetch its
+thumbnails the way a browser with a cache does (nothing marked immutable is fetched twice).
+
+Bounded on purpose: at most 500 tabs, at most 300 s, 127.0.0.1 only. Prints latency percentiles,
+errors, how many poll replies carried cards, bytes on the wire and the machine's CPU use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; TLS is the proxy's job
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(PRODUCTION, STATIC_ROOT=tempfile.mkdtemp(prefix="zcheap-bench-static-"))
+from bench.common import setup_django  # noqa: E402
+
+TMP = setup_django()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import close_old_connections, connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+MAX_TABS, MAX_SECONDS = 500, 300
+CARD = re.compile(r'hx-swap-oob="outerHTML:#gen-(\d+)"')
+ACTIVE = re.compile(r'data-active-card="(\d+):(\d+)"')
+THUMB = re.compile(r'src="(/media/\d+/small/[^"]*)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_times() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def prepare(tabs: int, cards: int, items: int) -> tuple[list[tuple[str, list[int]]], list[str]]:
+    """Users, their running tasks and signed-in sessions: (cookie, generation ids) per tab."""
+    from accounts.models import Membership, Team, User
+    from gallery.models import Generation, State
+
+    if connection.vendor == "postgresql":
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("seed_gallery", "--count", str(items), "--team", "Load team")
+    team = Team.objects.get(name="Load team")
+    users = User.objects.bulk_create(
+        [User(email=f"tab{i}@example.com", password="!") for i in range(tabs)]  # noqa: S106
+    )
+    Membership.objects.bulk_create([Membership(team=team, user=u, role="member") for u in users])
+    now = timezone.now()
+    Generation.objects.bulk_create(
+        [
+            Generation(
+                team=team,
+                user=u,
+                kind="image",
+                model="gemini-3-pro-image-preview",
+                prompt=f"load test {i}",
+                state=State.RUNNING,
+                progress=50,
+                remote_id=f"t{u.pk}-{i}",
+                submitted_at=now,
+                deadline_at=now + timezone.timedelta(hours=2),
+            )
+            for u in users
+            for i in range(cards)
+        ]
+    )
+    sessions = []
+    for user in User.objects.filter(email__startswith="tab"):
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        ids = list(Generation.objects.filter(user=user).values_list("pk", flat=True))
+        sessions.append((store.session_key, ids))
+    return sessions[:tabs], [key for key, _ids in sessions]
+
+
+def stand_in_worker(rate: float, stop: threading.Event, counts: dict) -> None:
+    """Write poll results through the real worker code: mostly "still processing" (nothing the
+    card shows changes), one in ten a step of progress."""
+    from gallery.generation import worker
+    from gallery.models import Generation, State
+    from zcheap.types import ImageTask
+
+    ids = list(Generation.objects.filter(state=State.RUNNING).values_list("pk", flat=True))
+    rnd = random.Random(7)
+    while not stop.is_set():
+        started = time.perf_counter()
+        for _ in range(max(1, int(rate / 10))):
+            generation = Generation.objects.get(pk=rnd.choice(ids))
+            if rnd.random() < 0.1:
+                progress = min(97, generation.progress + 1)
+                generation.transition(State.RUNNING, State.RUNNING, progress=progress)
+                counts["visible"] += 1
+            else:
+                task = ImageTask(task_id=generation.remote_id, status="processing")
+                worker.apply_poll(generation, task, timezone.now())
+                counts["unchanged"] += 1
+        close_old_connections()
+        stop.wait(max(0.0, 0.1 - (time.perf_counter() - started)))
+
+
+async def tab(base: str, cookie: str, ids: list[int], until: float, out: dict) -> None:
+    versions = {pk: -1 for pk in ids}  # the first poll gets every card, like a fresh page
+    headers = {"HX-Request": "true", "Accept-Encoding": "gzip"}
+    async with httpx.AsyncClient(base_url=base, cookies={"sessionid": cookie}, timeout=30) as c:
+        await asyncio.sleep(random.random() * 2)
+        first = True
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            query = ",".join(f"{pk}:{v}" for pk, v in versions.items())
+            try:
+                response = await c.get("/tasks/poll/", params={"ids": query}, headers=headers)
+            except httpx.HTTPError:
+                out["errors"] += 1
+            else:
+                elapsed = time.perf_counter() - started
+                if response.status_code not in (200, 286):
+                    out["errors"] += 1
+                else:
+                    body = response.text
+                    for pk, version in ACTIVE.findall(body):
+                        versions[int(pk)] = int(version)
+                    if not first:  # the first poll of a page is its initial render
+                        out["latency"].append(elapsed)
+                        out["cards"].append(len(CARD.findall(body)))
+                        out["bytes"].append(response.num_bytes_downloaded)
+                    first = False
+            await asyncio.sleep(max(0.0, 2 - (time.perf_counter() - started)))
+
+
+async def browser(base: str, cookie: str, until: float, out: dict) -> None:
+    cached: set[str] = set()
+    async with httpx.AsyncClient(base_url=base, cookies={"sessionid": cookie}, timeout=30) as c:
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            try:
+                page = await c.get("/gallery/", headers={"Accept-Encoding": "gzip"})
+            except httpx.HTTPError:
+                out["errors"] += 1
+                continue
+            out["page"].append(time.perf_counter() - started)
+            out["page_bytes"].append(page.num_bytes_downloaded)
+            fetched = 0
+            for url in THUMB.findall(page.text)[:54]:
+                url = url.replace("&amp;", "&")
+                if url in cached:
+                    continue
+                t = time.perf_counter()
+                response = await c.get(url)
+                out["thumb"].append(time.perf_counter() - t)
+                fetched += 1
+                if response.status_code != 200:
+                    out["errors"] += 1
+                if "immutable" in response.headers.get("Cache-Control", ""):
+                    cached.add(url)
+            out["thumbs_per_view"].append(fetched)
+            await asyncio.sleep(max(0.0, 5 - (time.perf_counter() - started)))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def run(base: str, sessions, browsers: int, seconds: float, out: dict) -> None:
+    until = time.monotonic() + seconds
+    jobs = [tab(base, cookie, ids, until, out) for cookie, ids in sessions]
+    jobs += [browser(base, sessions[i % len(sessions)][0], until, out) for i in range(browsers)]
+    await asyncio.gather(*jobs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tabs", type=int, default=200)
+    parser.add_argument("--cards", type=int, default=20)
+    parser.add_argument("--browsers", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--items", type=int, default=2000, help="gallery items to browse")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README: 4)")
+    parser.add_argument("--worker-rate", type=float, default=100, help="poll results written/s")
+    parser.add_argument("--conn-max-age", default="", help="override CONN_MAX_AGE (e.g. 0)")
+    args = parser.parse_args()
+    tabs, seconds = min(args.tabs, MAX_TABS), min(args.seconds, MAX_SECONDS)
+    sessions, _keys = prepare(tabs, args.cards, args.items)
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if args.conn_max_age:
+        env["CONN_MAX_AGE"] = args.conn_max_age
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "zcheap_site.wsgi", "-w", str(args.workers)]
+        + ["-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        connection.close()
+        out = {k: [] for k in ("latency", "cards", "bytes", "page", "page_bytes", "thumb")}
+        out.update(errors=0, thumbs_per_view=[])
+        counts = {"visible": 0, "unchanged": 0}
+        stop = threading.Event()
+        writer = threading.Thread(target=stand_in_worker, args=(args.worker_rate, stop, counts))
+        busy0, total0 = cpu_times()
+        writer.start()
+        asyncio.run(run(base, sessions, args.browsers, seconds, out))
+        stop.set()
+        writer.join()
+        busy1, total1 = cpu_times()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    polls = len(out["latency"])
+    with_cards = sum(1 for n in out["cards"] if n)
+    db = connection.vendor
+    cma = args.conn_max_age or "default (60)"
+    print(f"\n{db}, gunicorn -w {args.workers}, CONN_MAX_AGE {cma}, {seconds:.0f} s")
+    print(f"{tabs} tabs × {args.cards} live cards, {args.browsers} browsing; stand-in worker:")
+    print(f"  {counts['unchanged']} 'still processing' writes, {counts['visible']} progress steps")
+    print(
+        f"card poll: {polls} polls, p50 {pct(out['latency'], 0.5) * 1000:.0f} ms, "
+        f"p95 {pct(out['latency'], 0.95) * 1000:.0f} ms, p99 {pct(out['latency'], 0.99) * 1000:.0f} ms"
+    )
+    if polls:
+        print(
+            f"  replies with cards {with_cards / polls:.0%}, "
+            f"{statistics.mean(out['cards']):.2f} cards and "
+            f"{statistics.mean(out['bytes']) / 1024:.1f} KB on the wire per reply"
+        )
+    if out["page"]:
+        print(
+            f"gallery page: {len(out['page'])} views, p50 {pct(out['page'], 0.5) * 1000:.0f} ms, "
+            f"p95 {pct(out['page'], 0.95) * 1000:.0f} ms, "
+            f"{statistics.mean(out['page_bytes']) / 1024:.1f} KB on the wire"
+        )
+        views = out["thumbs_per_view"]
+        print(
+            f"thumbnails: {len(out['thumb'])} fetched (first view {views[0]}, later views "
+            f"{statistics.mean(views[1:]) if len(views) > 1 else float('nan'):.1f} each), "
+            f"p50 {pct(out['thumb'], 0.5) * 1000:.0f} ms"
+        )
+    print(f"errors: {out['errors']}; machine CPU {(busy1 - busy0) / (total1 - total0):.0%}")
+
+
+if __name__ == "__main__":
+    main()
