@@ -115,6 +115,13 @@ class Generation(models.Model):
             models.Index(fields=["team", "user", "-created_at"], name="gen_team_user_created"),
             # "N of your tasks are still running" on the home page: counts only active rows.
             models.Index(fields=["team", "user", "state"], name="gen_team_user_state"),
+            # Lineage: what was made from a result. Partial, because most rows have no parent
+            # and SQLite's statistics cannot tell NULLs apart (it then scanned the table).
+            models.Index(
+                fields=["parent", "parent_index"],
+                condition=models.Q(parent__isnull=False),
+                name="gen_parent",
+            ),
             models.Index(fields=["state", "next_poll_at"], name="gen_state_due"),
         ]
 

@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 FTS_TABLE = "gallery_mediaitem_fts"
 MIN_INDEXED_LENGTH = 3
 MAX_WORDS = 8
+RARE_MATCHES = 2000  # SQLite: up to this many matches (all teams), search through the index
 
 SQLITE_INDEX = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS gallery_mediaitem_fts USING fts5(prompt, "
@@ -39,6 +40,10 @@ SQLITE_INDEX = [
     "INSERT INTO gallery_mediaitem_fts(rowid, prompt) VALUES (new.id, new.prompt); END",
 ]
 SQLITE_MATCH = "SELECT rowid FROM gallery_mediaitem_fts WHERE gallery_mediaitem_fts MATCH %s"
+SQLITE_COUNT = (
+    "SELECT count(*) FROM (SELECT 1 FROM gallery_mediaitem_fts "
+    "WHERE gallery_mediaitem_fts MATCH %s LIMIT %s)"
+)
 SQLITE_REBUILD = "INSERT INTO gallery_mediaitem_fts(gallery_mediaitem_fts) VALUES ('rebuild')"
 
 
@@ -51,13 +56,27 @@ def filter_prompt(queryset: QuerySet, query: str) -> QuerySet:
     vendor = connections[queryset.db].vendor
     for word in words_of(query):
         if vendor == "sqlite" and len(word) >= MIN_INDEXED_LENGTH:
-            phrase = '"' + word.replace('"', '""') + '"'  # one FTS5 string: no query syntax
-            queryset = queryset.filter(
-                pk__in=RawSQL(SQLITE_MATCH, [phrase])  # noqa: S611 - constant SQL, bound word
-            )
+            queryset = _sqlite_word(queryset, word)
         else:
             queryset = queryset.filter(prompt__icontains=word)
     return queryset
+
+
+def _sqlite_word(queryset: QuerySet, word: str) -> QuerySet:
+    """Rare words through the FTS5 table; common ones by reading the newest rows.
+
+    SQLite cannot stop early inside `pk IN (FTS query)`: it first collects every match, which
+    for a word in a quarter of 200,000 prompts took 60 ms. A word that common matches among
+    the newest rows at once, so the team index with a per-row test answers in under a
+    millisecond. One cheap FTS query, stopping at RARE_MATCHES, tells the two apart.
+    """
+    phrase = '"' + word.replace('"', '""') + '"'  # one FTS5 string: no query syntax
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(SQLITE_COUNT, [phrase, RARE_MATCHES + 1])
+        (matches,) = cursor.fetchone()
+    if matches > RARE_MATCHES:
+        return queryset.filter(prompt__icontains=word)
+    return queryset.filter(pk__in=RawSQL(SQLITE_MATCH, [phrase]))  # noqa: S611 - bound word
 
 
 def ensure_sqlite_index(using: str = "default", **kwargs) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -111,14 +112,26 @@ def gallery_queryset(team, user) -> QuerySet:
     instances, not SQL. Anything else (member, files, usage) belongs to the detail view.
     """
     return (
-        MediaItem.objects.filter(team=team, deleted_at__isnull=True)
+        MediaItem.objects.filter(of_team(team), deleted_at__isnull=True)
         .only(*TILE_FIELDS)
         .annotate(is_favourite=Exists(Favourite.objects.filter(item=OuterRef("pk"), user=user)))
-        # Newest first. team_id leads the order (a no-op under the team filter) so that it is
-        # the order of the index item_team_live_id: with "-pk" alone PostgreSQL walked the
-        # primary key backwards and stepped over every newer row of other teams.
         .order_by("team_id", "-pk")
     )
+
+
+def of_team(team) -> Q:
+    """TEAM's rows, written so that each database reads them through the team index.
+
+    With `team_id = X ORDER BY id DESC`, PostgreSQL drops team_id from the order (it is a
+    constant) and, seeing two teams of equal size, walks the primary key backwards: when the
+    other team's rows are the newest it steps over all of them (68 ms at 100,000). As a range,
+    team_id stays in the order `team_id, id DESC`, which only item_team_live_id gives (0.2 ms).
+    SQLite needs the equality, or a deep page's `id < cursor` no longer bounds its index range.
+    Either way it is exactly one team.
+    """
+    if connection.vendor == "postgresql":
+        return Q(team_id__gte=team.pk, team_id__lte=team.pk)
+    return Q(team_id=team.pk)
 
 
 def page_of(queryset: QuerySet, after: str) -> tuple[list[MediaItem], int | None]:

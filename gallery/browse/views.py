@@ -113,10 +113,10 @@ def made_from(item: MediaItem) -> list[int]:
     the OR of the two across a join made PostgreSQL and SQLite read every generation.
     """
     generation = item.generation
+    # Index gen_parent; the items query below filters by team (a team filter here made SQLite
+    # walk the team's index instead).
     acted_on = (
-        Generation.objects.filter(
-            team_id=item.team_id, parent=generation, parent_index=item.index + 1
-        )
+        Generation.objects.filter(parent=generation, parent_index=item.index + 1)
         .order_by()
         .values_list("pk", flat=True)
     )

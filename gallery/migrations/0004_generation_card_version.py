@@ -19,4 +19,8 @@ class Migration(migrations.Migration):
             model_name='generation',
             index=models.Index(fields=['team', 'user', 'state'], name='gen_team_user_state'),
         ),
+        migrations.AddIndex(
+            model_name='generation',
+            index=models.Index(condition=models.Q(('parent__isnull', False)), fields=['parent', 'parent_index'], name='gen_parent'),
+        ),
     ]
