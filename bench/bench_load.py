@@ -4,10 +4,10 @@ with production settings on loopback. One command:
     .venv/bin/python -m bench.bench_load [--tabs 200] [--cards 20] [--browsers 5] [--seconds 30]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/zcheap_bench .venv/bin/python -m bench.bench_load
 
-Each tab is its own signed-in person with CARDS running tasks; like the page's script it polls
-`/tasks/poll/` every 2 s with `id:version` of its active cards and keeps the versions of the cards
-that come back. Meanwhile a stand-in worker writes "still processing" poll results through the
-real `worker.apply_poll` (WORKER_RATE rows a second), and every tenth write moves a task's
+Each tab is its own signed-in person with CARDS running tasks, loaded at the start (the versions
+the page showed); like the page's script it polls `/tasks/poll/` every 2 s with `id:version` of
+its active cards and keeps the versions of the cards that come back. Meanwhile a stand-in worker writes "still processing" poll results through the
+real `worker.apply_poll` (WORKER_RATE rows a second, in a process of its own), and every tenth write moves a task's
 progress (something the card shows). Browsers load the gallery every 5 s and fetch its
 thumbnails the way a browser with a cache does (nothing marked immutable is fetched twice).
 
@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import re
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -74,8 +75,8 @@ def cpu_times() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def prepare(tabs: int, cards: int, items: int) -> tuple[list[tuple[str, list[int]]], list[str]]:
-    """Users, their running tasks and signed-in sessions: (cookie, generation ids) per tab."""
+def prepare(tabs: int, cards: int, items: int) -> list[tuple[str, dict[int, int]]]:
+    """Users, their running tasks and signed-in sessions: (cookie, {card: version}) per tab."""
     from accounts.models import Membership, Team, User
     from gallery.models import Generation, State
 
@@ -115,18 +116,20 @@ def prepare(tabs: int, cards: int, items: int) -> tuple[list[tuple[str, list[int
         store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
-        ids = list(Generation.objects.filter(user=user).values_list("pk", flat=True))
-        sessions.append((store.session_key, ids))
-    return sessions[:tabs], [key for key, _ids in sessions]
+        # What the page showed when it was loaded: the cards' versions at that moment.
+        shown = {g.pk: g.version for g in Generation.objects.filter(user=user)}
+        sessions.append((store.session_key, shown))
+    return sessions[:tabs]
 
 
-def stand_in_worker(rate: float, stop: threading.Event, counts: dict) -> None:
+def stand_in_worker(rate: float, stop, counts) -> None:
     """Write poll results through the real worker code: mostly "still processing" (nothing the
     card shows changes), one in ten a step of progress."""
     from gallery.generation import worker
     from gallery.models import Generation, State
     from zcheap.types import ImageTask
 
+    close_old_connections()  # a fresh connection of this process's own
     ids = list(Generation.objects.filter(state=State.RUNNING).values_list("pk", flat=True))
     rnd = random.Random(7)
     while not stop.is_set():
@@ -136,21 +139,20 @@ def stand_in_worker(rate: float, stop: threading.Event, counts: dict) -> None:
             if rnd.random() < 0.1:
                 progress = min(97, generation.progress + 1)
                 generation.transition(State.RUNNING, State.RUNNING, progress=progress)
-                counts["visible"] += 1
+                counts[1] += 1
             else:
                 task = ImageTask(task_id=generation.remote_id, status="processing")
                 worker.apply_poll(generation, task, timezone.now())
-                counts["unchanged"] += 1
+                counts[0] += 1
         close_old_connections()
         stop.wait(max(0.0, 0.1 - (time.perf_counter() - started)))
 
 
-async def tab(base: str, cookie: str, ids: list[int], until: float, out: dict) -> None:
-    versions = {pk: -1 for pk in ids}  # the first poll gets every card, like a fresh page
+async def tab(base: str, cookie: str, shown: dict[int, int], until: float, out: dict) -> None:
+    versions = dict(shown)
     headers = {"HX-Request": "true", "Accept-Encoding": "gzip"}
     async with httpx.AsyncClient(base_url=base, cookies={"sessionid": cookie}, timeout=30) as c:
         await asyncio.sleep(random.random() * 2)
-        first = True
         while time.monotonic() < until:
             started = time.perf_counter()
             query = ",".join(f"{pk}:{v}" for pk, v in versions.items())
@@ -166,11 +168,9 @@ async def tab(base: str, cookie: str, ids: list[int], until: float, out: dict) -
                     body = response.text
                     for pk, version in ACTIVE.findall(body):
                         versions[int(pk)] = int(version)
-                    if not first:  # the first poll of a page is its initial render
-                        out["latency"].append(elapsed)
-                        out["cards"].append(len(CARD.findall(body)))
-                        out["bytes"].append(response.num_bytes_downloaded)
-                    first = False
+                    out["latency"].append(elapsed)
+                    out["cards"].append(len(CARD.findall(body)))
+                    out["bytes"].append(response.num_bytes_downloaded)
             await asyncio.sleep(max(0.0, 2 - (time.perf_counter() - started)))
 
 
@@ -212,7 +212,7 @@ def pct(values: list[float], q: float) -> float:
 
 async def run(base: str, sessions, browsers: int, seconds: float, out: dict) -> None:
     until = time.monotonic() + seconds
-    jobs = [tab(base, cookie, ids, until, out) for cookie, ids in sessions]
+    jobs = [tab(base, cookie, shown, until, out) for cookie, shown in sessions]
     jobs += [browser(base, sessions[i % len(sessions)][0], until, out) for i in range(browsers)]
     await asyncio.gather(*jobs)
 
@@ -225,11 +225,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--items", type=int, default=2000, help="gallery items to browse")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README: 4)")
-    parser.add_argument("--worker-rate", type=float, default=100, help="poll results written/s")
+    parser.add_argument("--worker-rate", type=float, default=50, help="poll results written/s")
     parser.add_argument("--conn-max-age", default="", help="override CONN_MAX_AGE (e.g. 0)")
     args = parser.parse_args()
     tabs, seconds = min(args.tabs, MAX_TABS), min(args.seconds, MAX_SECONDS)
-    sessions, _keys = prepare(tabs, args.cards, args.items)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still stop gunicorn when killed
+    sessions = prepare(tabs, args.cards, args.items)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if args.conn_max_age:
@@ -251,9 +252,11 @@ def main() -> None:
         connection.close()
         out = {k: [] for k in ("latency", "cards", "bytes", "page", "page_bytes", "thumb")}
         out.update(errors=0, thumbs_per_view=[])
-        counts = {"visible": 0, "unchanged": 0}
-        stop = threading.Event()
-        writer = threading.Thread(target=stand_in_worker, args=(args.worker_rate, stop, counts))
+        # The stand-in worker runs in its own process, as the real one does (and so that it
+        # does not share the tabs' interpreter lock).
+        context = multiprocessing.get_context("fork")
+        counts, stop = context.Array("i", 2), context.Event()
+        writer = context.Process(target=stand_in_worker, args=(args.worker_rate, stop, counts))
         busy0, total0 = cpu_times()
         writer.start()
         asyncio.run(run(base, sessions, args.browsers, seconds, out))
@@ -262,14 +265,17 @@ def main() -> None:
         busy1, total1 = cpu_times()
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
     polls = len(out["latency"])
     with_cards = sum(1 for n in out["cards"] if n)
     db = connection.vendor
     cma = args.conn_max_age or "default (60)"
     print(f"\n{db}, gunicorn -w {args.workers}, CONN_MAX_AGE {cma}, {seconds:.0f} s")
     print(f"{tabs} tabs × {args.cards} live cards, {args.browsers} browsing; stand-in worker:")
-    print(f"  {counts['unchanged']} 'still processing' writes, {counts['visible']} progress steps")
+    print(f"  {counts[0]} 'still processing' writes, {counts[1]} progress steps")
     print(
         f"card poll: {polls} polls, p50 {pct(out['latency'], 0.5) * 1000:.0f} ms, "
         f"p95 {pct(out['latency'], 0.95) * 1000:.0f} ms, p99 {pct(out['latency'], 0.99) * 1000:.0f} ms"
