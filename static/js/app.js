@@ -13,12 +13,22 @@
     if (field && field.form) field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
   });
 
-  // Forms marked data-confirm ask first (delete, remove member, ...).
+  // Forms marked data-confirm ask first (delete, remove member, cancel tracking...). A "no"
+  // stops the event here, in the capture phase, so htmx's own submit handler never sees it.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) event.preventDefault();
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
   }, true);
+
+  // Pollers marked data-poll-visible skip their tick while the tab is hidden.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-poll-visible") && document.visibilityState !== "visible") event.preventDefault();
+  });
 
   // Flash messages can be dismissed.
   document.addEventListener("click", function (event) {

@@ -11,6 +11,17 @@
     }).join(",");
   };
 
+  // The card poller (no eval under our CSP): skip a tick while the tab is hidden or nothing on
+  // the page is active, otherwise send the active cards as ids=id:version,...
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!elt || !elt.hasAttribute) return;
+    if (elt.hasAttribute("data-card-poller") && (document.visibilityState !== "visible" || window.zcheapActiveIds() === "")) e.preventDefault();
+  });
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.elt && e.detail.elt.hasAttribute && e.detail.elt.hasAttribute("data-card-poller")) e.detail.parameters.ids = window.zcheapActiveIds();
+  });
+
   // Elapsed time ticks locally; the server sends the real state with every change.
   setInterval(function () {
     var now = Date.now() / 1000;

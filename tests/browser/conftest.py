@@ -43,28 +43,43 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+def watch_csp(page) -> list[str]:
+    """Collect Content-Security-Policy violations (Chromium reports them on the console)."""
+    violations: list[str] = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return violations
+
+
+def _open(browser, live_server, **options):
+    context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    return context, page, watch_csp(page)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A desktop page; any CSP violation while the test runs fails it."""
+    context, page, violations = _open(browser, live_server, viewport={"width": 1280, "height": 900})
     yield page
     context.close()
+    assert not violations, "CSP violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
 def phone(browser, live_server):
-    """A phone-sized touch screen."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
+    """A phone-sized touch screen; CSP violations fail the test too."""
+    context, page, violations = _open(
+        browser, live_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
     yield page
     context.close()
+    assert not violations, "CSP violations:\n" + "\n".join(violations)
 
 
 def login(page, email: str, password: str) -> None:

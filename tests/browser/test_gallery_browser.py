@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gallery.models import Board, Favourite, Kind
 from tests.browser.conftest import login
@@ -26,10 +27,10 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     tiles = page.locator(".tile-item")
     assert tiles.count() == 60
     page.locator(".grid-more").scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelectorAll('.tile-item').length === 71")
+    expect(tiles).to_have_count(71)
 
     page.fill("#q", "owl")
-    page.wait_for_function("document.querySelectorAll('.tile-item').length === 1")
+    expect(tiles).to_have_count(1)
     assert page.url.endswith("/gallery/?q=owl")  # the filter is in the URL: shareable, back works
     page.locator(".tile-item").nth(0).hover()
     page.locator(".tile-check input").nth(0).check()  # a selection survives the lightbox
@@ -55,7 +56,7 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     page.locator(".tile-check input").nth(0).uncheck()
 
     page.go_back()
-    page.wait_for_function("document.querySelectorAll('.tile-item').length >= 60")
+    tiles.nth(59).wait_for()
     fox = page.locator(".tile-item a").nth(1)
     fox.click()
     dialog.locator("[data-detail]").wait_for()
