@@ -94,6 +94,7 @@ class InvitationForm(NoColonForm):
     )
 
     def __init__(self, *args, can_invite_owner: bool = False, **kwargs):
+        kwargs.setdefault("auto_id", "id_invite_%s")  # the team page also has the member form
         super().__init__(*args, **kwargs)
         if not can_invite_owner:
             self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
@@ -151,6 +152,7 @@ class CreateMemberForm(SetPasswordMixin):
     field_order = ["email", "display_name", "role", "password1", "password2"]
 
     def __init__(self, *args, can_invite_owner: bool = False, **kwargs):
+        kwargs.setdefault("auto_id", "id_member_%s")  # unique ids next to the invitation form
         super().__init__(*args, **kwargs)
         self.fields["password1"].help_text = _(
             "Used only if this e-mail has no account yet; give it to the person."

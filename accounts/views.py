@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -12,7 +13,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -33,6 +34,28 @@ from .middleware import SESSION_TEAM_KEY
 from .models import AlreadyMember, Invitation, InvitationUnusable, Membership, Role, Team, User
 from .permissions import can_create_team, redirect_back, team_view
 
+# Pages about one object of the old team, and the list page to land on in the new team.
+SECTION_OF = {
+    "gallery:item_detail": "gallery:browse",
+    "gallery:card": "gallery:history",
+    "gallery:mj_inpaint": "gallery:history",
+    "assets:group": "assets:index",
+}
+
+
+def page_in_any_team(path: str) -> str:
+    """PATH if it exists in every team; for a page about one object (a gallery item, a task,
+    an asset group) the list it belongs to, since the object is not in the other team."""
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return reverse("home")  # only our own pages (no open redirect)
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return reverse("home")
+    if match.kwargs:
+        return reverse(SECTION_OF.get(match.view_name, "home"))
+    return path
+
 
 @require_POST
 def switch_team(request: HttpRequest) -> HttpResponse:
@@ -42,7 +65,7 @@ def switch_team(request: HttpRequest) -> HttpResponse:
     )
     request.session[SESSION_TEAM_KEY] = membership.team_id
     messages.success(request, _("Now working in %(team)s.") % {"team": membership.team.name})
-    return redirect_back(request, reverse("home"))
+    return redirect(page_in_any_team(request.POST.get("next", "")))
 
 
 def _settings_context(request: HttpRequest, **forms) -> dict:

@@ -56,6 +56,22 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         return self.filter(state__in=ACTIVE_STATES)
 
 
+# MJ actions that work on one picture of their parent (its number is in the card title).
+MJ_PICTURE_ACTIONS = frozenset(
+    {
+        "upscale",
+        "variation",
+        "low_variation",
+        "high_variation",
+        "zoom",
+        "custom_zoom",
+        "pan",
+        "inpaint",
+        "remix",
+    }
+)
+
+
 class Generation(models.Model):
     """One request to Zcheap: an image, an MJ imagine/blend/action, or a video."""
 
@@ -174,14 +190,22 @@ class Generation(models.Model):
             label = f"{label} {params['scale']}×"
         if self.action == "pan" and params.get("direction"):
             label = f"{label} {dict(choices.PAN_DIRECTIONS).get(params['direction'], '')}".strip()
-        if self.parent_index and self.action in {
-            "upscale",
-            "variation",
-            "low_variation",
-            "high_variation",
-        }:
+        if self.parent_index and self.action in MJ_PICTURE_ACTIONS and self.from_grid:
             label = f"{label} #{self.parent_index}"
         return label
+
+    @property
+    def from_grid(self) -> bool:
+        """Made from one picture of a four-image grid (so its title says which, #n)."""
+        return bool(self.parent_id) and not self.parent.mj_single
+
+    @property
+    def source_item(self) -> MediaItem | None:
+        """The picture this task was made from, if it is still in the gallery (prefetch-friendly)."""
+        for item in self.source_items.all():
+            if item.deleted_at is None:
+                return item
+        return None
 
     @property
     def can_take_mj_actions(self) -> bool:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from assets.selectors import active_assets_for
 from gallery import choices
-from gallery.models import Generation, Kind, MediaItem, State
+from gallery.models import Generation, Kind, MediaItem, ReferenceUpload, State
 from zcheap_site.params import parse_ids
 
 from . import uploads
@@ -71,6 +71,12 @@ class ReferencesMixin(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://…"}),
     )
+    reference_uploads = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Your earlier uploads"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
     reference_assets = forms.MultipleChoiceField(
         label=gettext_lazy("Or use Active assets from the asset library"),
         required=False,
@@ -87,6 +93,7 @@ class ReferencesMixin(forms.Form):
         self.fields["reference_assets"].choices = [
             (a.remote_id, a.name or a.remote_id) for a in self.picker_assets
         ]
+        self._offer_earlier_uploads(team)
         wanted = parse_ids(self.initial.get("reference_items") or [])
         items = MediaItem.objects.filter(team=team, deleted_at__isnull=True, media_kind="image")
         recent = list(items.order_by("-created_at")[:12]) + list(items.filter(pk__in=wanted))
@@ -94,6 +101,22 @@ class ReferencesMixin(forms.Form):
         self.fields["reference_items"].choices = [
             (i.pk, i.prompt[:40] or f"#{i.pk}") for i in self.picker_items
         ]
+
+    def _offer_earlier_uploads(self, team) -> None:
+        """Edit & retry and Reuse settings bring the source task's uploaded files along: they
+        are offered (ticked) by id, and only the team's own uploads are accepted back."""
+        wanted = parse_ids(self.initial.get("reference_uploads") or [])
+        if self.is_bound:
+            wanted += parse_ids(self.data.getlist("reference_uploads"))
+        found = {u.pk: u for u in ReferenceUpload.objects.filter(team=team, pk__in=wanted)}
+        self.earlier_uploads = [found[pk] for pk in dict.fromkeys(wanted) if pk in found]
+        self.fields["reference_uploads"].choices = [
+            (u.pk, u.original_name or f"#{u.pk}") for u in self.earlier_uploads
+        ]
+
+    @property
+    def selected_reference_uploads(self) -> set[int]:
+        return set(parse_ids(self["reference_uploads"].value() or []))
 
     @property
     def selected_reference_items(self) -> set[int]:
@@ -106,9 +129,11 @@ class ReferencesMixin(forms.Form):
     def reference_count(self) -> int:
         data = self.cleaned_data
         return (
-            len(data.get("reference_files") or [])
+            len(data.get("reference_uploads") or [])
+            + len(data.get("reference_files") or [])
             + len(data.get("reference_items") or [])
             + len(data.get("reference_urls") or [])
+            + len(data.get("reference_assets") or [])
         )
 
     def clean(self):
@@ -130,7 +155,10 @@ class ReferencesMixin(forms.Form):
             for f in self.cleaned_data.get("reference_files") or []
         ]
         params = {
-            "reference_uploads": [u.pk for u in uploads_],
+            "reference_uploads": [
+                *(self.cleaned_data.get("reference_uploads") or []),
+                *(u.pk for u in uploads_),
+            ],
             "reference_items": list(self.cleaned_data.get("reference_items") or []),
             "reference_urls": self.cleaned_data.get("reference_urls") or [],
             "reference_assets": list(self.cleaned_data.get("reference_assets") or []),

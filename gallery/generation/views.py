@@ -36,7 +36,7 @@ def _generations(request: HttpRequest):
     return (
         Generation.objects.filter(team=request.team)
         .select_related("user", "parent")
-        .prefetch_related("items")
+        .prefetch_related("items", "source_items")
     )
 
 
@@ -64,6 +64,7 @@ def initial_from(request: HttpRequest, form_class) -> dict:
             if source.model and "model" in form_class.base_fields:
                 initial["model"] = source.model
             initial["reference_items"] = p.get("reference_items", [])
+            initial["reference_uploads"] = p.get("reference_uploads", [])
             initial["reference_urls"] = "\n".join(p.get("reference_urls", []))
             for key in ("reference_video_urls", "reference_audio_urls"):
                 if p.get(key):
@@ -191,6 +192,13 @@ def _copy(generation: Generation, user) -> Generation:
     return clone
 
 
+def htmx_message(request: HttpRequest, text: str, level: str = "error") -> HttpResponse:
+    """An htmx answer that only shows TEXT in the page's message area (nothing else swaps)."""
+    response = render(request, "gallery/_message_oob.html", {"text": text, "level": level})
+    response["HX-Reswap"] = "none"
+    return response
+
+
 def _respond_with_new_card(
     request: HttpRequest, generation: Generation, message: str
 ) -> HttpResponse:
@@ -239,9 +247,14 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
     form = MjActionForm(request.POST)
     if not form.is_valid():
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
-        messages.error(request, _("That action could not be started: %(why)s") % {"why": errors})
-        if request.htmx:
-            return render(request, "gallery/_card.html", {"g": parent})
+        text = _("That action could not be started: %(why)s") % {"why": errors}
+        if request.htmx:  # say it here, on this page, and add no card
+            return htmx_message(request, text)
+        messages.error(request, text)
+        if request.POST.get("action") == "inpaint":  # keep the person in the region editor
+            index = parse_id(request.POST.get("index", ""))
+            if index in parent.mj_indexes:
+                return redirect(reverse("gallery:mj_inpaint", args=[parent.pk, index]))
         return redirect_back(request, reverse("gallery:history"))
     data = form.cleaned_data
     if data["index"] not in parent.mj_indexes:
@@ -322,11 +335,13 @@ def history_page(generations, before: str) -> tuple[list[Generation], str]:
 def history(request: HttpRequest) -> HttpResponse:
     scope = request.GET.get("scope", "mine")
     generations = _generations(request)
-    if scope == "mine":
-        generations = generations.filter(user=request.user)
     member = request.GET.get("member", "")
-    if scope == "team" and (member_id := parse_id(member)) is not None:
+    member_id = parse_id(member)
+    if member_id is not None:
+        scope = "team"  # choosing a person means looking beyond my own tasks
         generations = generations.filter(user_id=member_id)
+    elif scope == "mine":
+        generations = generations.filter(user=request.user)
     kind = request.GET.get("kind", "")
     if kind in Kind.values:
         generations = generations.filter(kind=kind)
@@ -350,6 +365,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "kinds": Kind.choices,
         "states": State.choices,
         "query": query.urlencode(),
+        "filtered": bool(member_id is not None or kind or state),
         "now": timezone.now(),
     }
     template = "gallery/history.html#history-list" if request.htmx else "gallery/history.html"

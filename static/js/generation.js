@@ -22,15 +22,47 @@
     if (e.detail.elt && e.detail.elt.hasAttribute && e.detail.elt.hasAttribute("data-card-poller")) e.detail.parameters.ids = window.zcheapActiveIds();
   });
 
+  // "from task #N" opens the picture it was made from; when that card is on this page, go there.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest("[data-card-link]");
+    if (!link || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    var card = document.getElementById(link.getAttribute("data-card-link"));
+    if (!card) return;
+    e.preventDefault();
+    card.scrollIntoView({ behavior: "smooth", block: "start" });
+    card.classList.add("flash");
+    setTimeout(function () { card.classList.remove("flash"); }, 1500);
+  });
+
+  // History filters agree with each other: a person implies "Whole team", "Mine" clears the person.
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest("[data-history-filters]");
+    if (!form) return;
+    if (e.target.name === "member" && e.target.value) {
+      var team = form.querySelector("input[name=scope][value=team]");
+      if (team) team.checked = true;
+    }
+    if (e.target.name === "scope" && e.target.value === "mine" && form.elements.member) form.elements.member.value = "";
+  }, true);
+
   // Elapsed time ticks locally; the server sends the real state with every change.
-  setInterval(function () {
+  // It counts on the server's clock (the offset is taken when the card arrives) and rounds down
+  // like the server, so a card re-rendered on a state change never shows a smaller number.
+  var shownElapsed = {};
+  function tickElapsed() {
     var now = Date.now() / 1000;
     document.querySelectorAll("[data-elapsed-from]").forEach(function (el) {
-      var s = Math.max(0, Math.round(now - Number(el.getAttribute("data-elapsed-from"))));
+      if (!el.dataset.offset) el.dataset.offset = String(Number(el.getAttribute("data-server-now") || now) - now);
+      var card = el.closest("[id]");
+      var key = card ? card.id : "";
+      var s = Math.max(0, Math.floor(now + Number(el.dataset.offset) - Number(el.getAttribute("data-elapsed-from"))));
+      if (key) { s = Math.max(s, shownElapsed[key] || 0); shownElapsed[key] = s; }
       var tpl = s < 60 ? el.getAttribute("data-seconds") || "{s} s" : el.getAttribute("data-minutes") || "{m} min {s} s";
       el.textContent = tpl.replace("{m}", Math.floor(s / 60)).replace("{s}", s < 60 ? s : s % 60);
     });
-  }, 1000);
+  }
+  setInterval(tickElapsed, 1000);
+  document.addEventListener("htmx:load", tickElapsed);
 
   function finalPrompt(form) {
     var get = function (name) { var el = form.elements[name]; return el ? String(el.value || "").trim() : ""; };
@@ -74,10 +106,12 @@
     var count = form.querySelector("[data-ref-count]");
     if (count) {
       var files = form.elements.reference_files ? form.elements.reference_files.files.length : 0;
-      var picked = form.querySelectorAll("input[name=reference_items]:checked").length;
+      var picked = form.querySelectorAll("input[name=reference_items]:checked, input[name=reference_assets]:checked, input[name=reference_uploads]:checked").length;
       var urls = form.elements.reference_urls ? form.elements.reference_urls.value.split("\n").filter(function (l) { return l.trim(); }).length : 0;
       var n = files + picked + urls;
-      count.textContent = n ? count.getAttribute("data-template").replace("{n}", n) : count.getAttribute("data-none");
+      var min = Number(count.getAttribute("data-min") || 0);
+      var template = n && n < min ? count.getAttribute("data-too-few") : count.getAttribute("data-template");
+      count.textContent = n ? template.replace("{n}", n) : count.getAttribute("data-none");
     }
   }
 
@@ -120,8 +154,15 @@
     canvas.addEventListener("pointermove", paint);
     canvas.addEventListener("pointerup", function () { drawing = false; });
     form.querySelector("[data-mask-clear]").addEventListener("click", size);
-    form.addEventListener("submit", function () {
-      form.querySelector("[data-mask-output]").value = painted ? canvas.toDataURL("image/png") : "";
+    form.addEventListener("submit", function (e) {
+      var error = form.querySelector("[data-mask-error]");
+      if (!painted) {  // nothing painted: stay in the editor and say what to do
+        e.preventDefault();
+        if (error) { error.hidden = false; error.focus(); }
+        return;
+      }
+      if (error) error.hidden = true;
+      form.querySelector("[data-mask-output]").value = canvas.toDataURL("image/png");
     });
   }
 })();
