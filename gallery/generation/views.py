@@ -51,30 +51,33 @@ def initial_from(request: HttpRequest, form_class) -> dict:
     if source_id is not None:
         source = Generation.objects.filter(team=request.team, pk=source_id).first()
         if source is not None:
-            p = source.params or {}
-            initial.update(
-                {
-                    k: v
-                    for k, v in p.items()
-                    if k in form_class.base_fields and not isinstance(v, dict)
-                }
-            )
-            initial.update(p.get("flags") or {})
-            initial["prompt"] = p.get("base_prompt", source.prompt)
-            if source.model and "model" in form_class.base_fields:
-                initial["model"] = source.model
-            initial["reference_items"] = p.get("reference_items", [])
-            initial["reference_uploads"] = p.get("reference_uploads", [])
-            initial["reference_urls"] = "\n".join(p.get("reference_urls", []))
-            for key in ("reference_video_urls", "reference_audio_urls"):
-                if p.get(key):
-                    initial[key] = "\n".join(p[key])
+            initial.update(initial_from_generation(source, form_class))
     ref = parse_id(request.GET.get("ref_item", ""))
     if ref is not None and MediaItem.objects.filter(team=request.team, pk=ref).exists():
         initial.setdefault("reference_items", [])
         initial["reference_items"] = [*initial["reference_items"], ref]
         if form_class is VideoForm and request.GET.get("as") == "frame":
             initial["role_mode"] = "frame"
+    return initial
+
+
+def initial_from_generation(source: Generation, form_class) -> dict:
+    """The form values SOURCE was made with, uploaded files included (as earlier uploads)."""
+    initial: dict = {}
+    p = source.params or {}
+    initial.update(
+        {k: v for k, v in p.items() if k in form_class.base_fields and not isinstance(v, dict)}
+    )
+    initial.update(p.get("flags") or {})
+    initial["prompt"] = p.get("base_prompt", source.prompt)
+    if source.model and "model" in form_class.base_fields:
+        initial["model"] = source.model
+    initial["reference_items"] = p.get("reference_items", [])
+    initial["reference_uploads"] = p.get("reference_uploads", [])
+    initial["reference_urls"] = "\n".join(p.get("reference_urls", []))
+    for key in ("reference_video_urls", "reference_audio_urls"):
+        if p.get(key):
+            initial[key] = "\n".join(p[key])
     return initial
 
 
@@ -97,8 +100,9 @@ def _create_page(
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                if request.htmx:
-                    fresh = form_class(initial=initial_from(request, form_class), **form_kwargs)
+                if request.htmx:  # the form keeps what was typed, picked and uploaded
+                    kept = initial_from_generation(generation, form_class)
+                    fresh = form_class(initial=kept, **form_kwargs)
                     context = {"form": fresh, "new_generation": generation, **extra}
                     return render(request, f"{PAGE}#create-form-created", context)
                 messages.success(request, _("Started: the card below shows its progress."))

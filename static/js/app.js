@@ -40,6 +40,17 @@
       var open = toggle.getAttribute("aria-expanded") === "true";
       toggle.setAttribute("aria-expanded", String(!open));
       if (nav) nav.classList.toggle("open", !open);
+      var header = toggle.closest(".site-header");
+      if (header) header.classList.toggle("menu-open", !open);  // phones: team, language, me
+    }
+    var copyFrom = event.target.closest("[data-copy-from]");
+    if (copyFrom && copyFrom.previousElementSibling && navigator.clipboard) {
+      var field = copyFrom.previousElementSibling;
+      navigator.clipboard.writeText(field.value).then(function () {
+        var label = copyFrom.textContent;
+        copyFrom.textContent = copyFrom.getAttribute("data-copied-text") || label;
+        setTimeout(function () { copyFrom.textContent = label; }, 1500);
+      });
     }
     var copy = event.target.closest("[data-copy]");
     if (copy && navigator.clipboard) {
@@ -53,9 +64,12 @@
   function closeMenus(except) {
     document.querySelectorAll("[data-nav-toggle][aria-expanded=true]").forEach(function (toggle) {
       var nav = document.getElementById(toggle.getAttribute("aria-controls"));
-      if (except && (toggle.contains(except) || (nav && nav.contains(except)))) return;
+      var header = toggle.closest(".site-header");
+      var tools = header && header.querySelector(".bar-tools");
+      if (except && (toggle.contains(except) || (nav && nav.contains(except)) || (tools && tools.contains(except)))) return;
       toggle.setAttribute("aria-expanded", "false");
       if (nav) nav.classList.remove("open");
+      if (header) header.classList.remove("menu-open");
     });
     document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
       if (!except || !menu.contains(except)) menu.removeAttribute("open");

@@ -16,8 +16,49 @@
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail.elt;
     if (!elt || !elt.hasAttribute) return;
-    if (elt.hasAttribute("data-card-poller") && (document.visibilityState !== "visible" || window.zcheapActiveIds() === "")) e.preventDefault();
+    if (!elt.hasAttribute("data-card-poller")) return;
+    if (window.zcheapActiveIds() === "") { e.preventDefault(); return; }
+    // While the tab is hidden, ask every 10 s instead of 2 s (enough to tell "done while away").
+    if (document.visibilityState !== "visible" && (hiddenTicks++ % 5) !== 0) e.preventDefault();
   });
+  var hiddenTicks = 0;
+
+  // Done while away: a task that finishes while the tab is hidden counts in the page title and,
+  // if the person allowed it once, shows a browser notification saying what finished.
+  var away = 0, baseTitle = document.title;
+  function finishedAway(e) {
+    if (document.visibilityState === "visible" || !e.target.querySelectorAll) return;
+    var cards = Array.prototype.slice.call(e.target.querySelectorAll("article.card"));
+    if (e.target.matches("article.card")) cards.push(e.target);
+    cards.forEach(function (card) {
+      if (card.hasAttribute("data-active-card") || card.dataset.counted) return;
+      card.dataset.counted = "1";
+      cameBack(card);
+    });
+  }
+  document.addEventListener("htmx:load", finishedAway);
+  function cameBack(card) {
+    away += 1;
+    document.title = "(" + away + ") " + baseTitle;
+    if (window.Notification && Notification.permission === "granted") {
+      var what = card.querySelector(".card-kind"), state = card.querySelector(".badge");
+      var prompt = card.querySelector(".card-prompt");
+      new Notification((what ? what.textContent : "") + " · " + (state ? state.textContent : ""), { body: prompt ? prompt.textContent : "", tag: card.id });
+    }
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && away) { away = 0; document.title = baseTitle; }
+  });
+  document.addEventListener("click", function (e) {
+    var ask = e.target.closest("[data-notify-ask]");
+    if (!ask || !window.Notification) return;
+    Notification.requestPermission().then(function () { ask.hidden = true; });
+  });
+  function offerNotifications() {
+    if (!window.Notification || Notification.permission !== "default") return;
+    document.querySelectorAll("[data-notify-ask]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", offerNotifications);
   document.addEventListener("htmx:configRequest", function (e) {
     if (e.detail.elt && e.detail.elt.hasAttribute && e.detail.elt.hasAttribute("data-card-poller")) e.detail.parameters.ids = window.zcheapActiveIds();
   });
@@ -32,6 +73,16 @@
     card.scrollIntoView({ behavior: "smooth", block: "start" });
     card.classList.add("flash");
     setTimeout(function () { card.classList.remove("flash"); }, 1500);
+  });
+
+  // Ctrl+Enter (⌘+Enter on a Mac) in a create form creates, like pressing the button.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    var form = e.target.closest && e.target.closest(".create-form");
+    if (!form) return;
+    e.preventDefault();
+    var button = form.querySelector("button[type=submit]:not([disabled])");
+    if (button) form.requestSubmit(button);
   });
 
   // History filters agree with each other: a person implies "Whole team", "Mine" clears the person.

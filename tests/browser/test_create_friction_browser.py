@@ -1,0 +1,56 @@
+"""Issue 13's friction items that a person notices: the form keeps what was typed, Ctrl+Enter
+creates, the phone header stays small, and a task done while away shows in the title."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from gallery.models import Generation, State
+from tests.browser.conftest import login
+from tests.conftest import PASSWORD
+from tests.factories import make_generation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_ctrl_enter_creates_and_the_form_keeps_what_was_typed(page, owner_a):
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    page.select_option("select[name=aspect_ratio]", "16:9")
+    page.fill("textarea[name=prompt]", "a red fox in snow")
+    page.press("textarea[name=prompt]", "Control+Enter")
+    page.locator("#cards article").first.wait_for()
+    assert Generation.objects.get().prompt == "a red fox in snow"
+    assert page.input_value("textarea[name=prompt]") == "a red fox in snow"
+    assert page.input_value("select[name=aspect_ratio]") == "16:9"
+
+
+def test_the_phone_header_and_demo_banner_take_under_15_percent(phone, owner_a):
+    login(phone, "alice@example.com", PASSWORD)
+    phone.goto("/create/image/")
+    header = phone.locator(".site-header").bounding_box()
+    banner = phone.locator(".demo-banner").bounding_box()
+    assert header["height"] + banner["height"] < 0.15 * 844, (header, banner)
+    phone.click("[data-nav-toggle]")  # team and language are one tap away
+    phone.locator("#team-switch").wait_for()
+    phone.locator("#lang-switch").wait_for()
+
+
+def test_a_task_done_while_away_counts_in_the_title(page, owner_a, team_a):
+    running = make_generation(team_a, owner_a, state=State.RUNNING, remote_id="r-9")
+    page.add_init_script(
+        """Object.defineProperty(document, 'visibilityState', {get: () => window.__vis || 'visible'});"""
+    )
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    page.locator(f"#gen-{running.pk}").wait_for()
+    title = page.title()
+    page.evaluate("window.__vis = 'hidden'")
+    Generation.objects.filter(pk=running.pk).update(
+        state=State.DONE, progress=100, updated_at=timezone.now(), finished_at=timezone.now()
+    )
+    page.locator(f"#gen-{running.pk} .badge-ok").wait_for(timeout=25_000)
+    assert page.title() == f"(1) {title}"
+    page.evaluate("window.__vis = 'visible'; document.dispatchEvent(new Event('visibilitychange'))")
+    assert page.title() == title
