@@ -177,20 +177,25 @@ class ReferencesMixin(forms.Form):
             f.seek(0)
         return files
 
-    def _create(self, request, **fields) -> Generation:
+    def _create(self, request, copies: int = 1, **fields) -> Generation:
+        """Store COPIES tasks with the same settings (references saved once); the first is
+        returned and all of them are in `self.created`."""
         from .tasks import start_generation
 
         with transaction.atomic():
             params = {**fields.pop("params", {}), **self.reference_params()}
-            generation = Generation.objects.create(
-                team=self.team, user=self.user, state=State.QUEUED, params=params, **fields
-            )
             items = MediaItem.objects.filter(
                 team=self.team, pk__in=params.get("reference_items", [])
             )
-            generation.source_items.set(items)
-            start_generation(generation)
-        return generation
+            self.created = []
+            for _copy in range(copies):
+                generation = Generation.objects.create(
+                    team=self.team, user=self.user, state=State.QUEUED, params=params, **fields
+                )
+                generation.source_items.set(items)
+                start_generation(generation)
+                self.created.append(generation)
+        return self.created[0]
 
 
 class ImageForm(ReferencesMixin):
@@ -223,11 +228,20 @@ class ImageForm(ReferencesMixin):
         widget=ModelDependentSelect(choices.IMAGE_SIZES),
     )
 
+    count = forms.TypedChoiceField(
+        label=gettext_lazy("How many pictures"),
+        help_text=gettext_lazy("Each picture is its own task and card."),
+        choices=[(n, str(n)) for n in range(1, 5)],
+        coerce=int,
+        initial=1,
+    )
+
     field_order = [
         "model",
         "prompt",
         "aspect_ratio",
         "size",
+        "count",
         "reference_files",
         "reference_items",
         "reference_urls",
@@ -258,6 +272,7 @@ class ImageForm(ReferencesMixin):
             model=data["model"],
             prompt=data["prompt"],
             params={"aspect_ratio": data["aspect_ratio"], "size": data["size"]},
+            copies=data["count"],
         )
 
 

@@ -103,7 +103,8 @@ def _create_page(
                 if request.htmx:  # the form keeps what was typed, picked and uploaded
                     kept = initial_from_generation(generation, form_class)
                     fresh = form_class(initial=kept, **form_kwargs)
-                    context = {"form": fresh, "new_generation": generation, **extra}
+                    created = getattr(form, "created", [generation])
+                    context = {"form": fresh, "new_generations": created[::-1], **extra}
                     return render(request, f"{PAGE}#create-form-created", context)
                 messages.success(request, _("Started: the card below shows its progress."))
                 return redirect(request.get_full_path())

@@ -85,6 +85,42 @@
     if (button) form.requestSubmit(button);
   });
 
+  // Drag & drop or paste pictures into a reference area: they join the upload field's files.
+  function addImages(form, files) {
+    var input = form && form.querySelector("input[type=file][name=reference_files]");
+    var images = Array.prototype.filter.call(files || [], function (f) { return f.type.indexOf("image/") === 0; });
+    if (!input || !images.length || !window.DataTransfer) return false;
+    var all = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (f) { all.items.add(f); });
+    images.forEach(function (f) { all.items.add(f); });
+    input.files = all.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    return true;
+  }
+  document.addEventListener("dragover", function (e) {
+    var area = e.target.closest && e.target.closest(".create-form .references");
+    if (!area) return;
+    e.preventDefault();
+    area.classList.add("drop-here");
+  });
+  document.addEventListener("dragleave", function (e) {
+    var area = e.target.closest && e.target.closest(".references");
+    if (area && !area.contains(e.relatedTarget)) area.classList.remove("drop-here");
+  });
+  document.addEventListener("drop", function (e) {
+    var area = e.target.closest && e.target.closest(".create-form .references");
+    if (!area) return;
+    e.preventDefault();
+    area.classList.remove("drop-here");
+    addImages(area.closest("form"), e.dataTransfer && e.dataTransfer.files);
+  });
+  document.addEventListener("paste", function (e) {
+    var form = e.target.closest && e.target.closest(".create-form");
+    if (!form || !e.clipboardData) return;
+    var files = Array.prototype.map.call(e.clipboardData.items || [], function (item) { return item.kind === "file" ? item.getAsFile() : null; }).filter(Boolean);
+    if (addImages(form, files)) e.preventDefault();
+  });
+
   // History filters agree with each other: a person implies "Whole team", "Mine" clears the person.
   document.addEventListener("change", function (e) {
     var form = e.target.closest("[data-history-filters]");
@@ -189,6 +225,7 @@
     var drawing = false, painted = false;
     function size() {
       canvas.width = img.naturalWidth || img.width; canvas.height = img.naturalHeight || img.height;
+      if (canvas.height) box.style.setProperty("--mask-ratio", String(canvas.width / canvas.height));
       ctx.fillStyle = "#000"; ctx.fillRect(0, 0, canvas.width, canvas.height); painted = false;
     }
     if (img.complete) size(); else img.addEventListener("load", size);
@@ -201,7 +238,23 @@
       var p = point(e), radius = Number(brush.value) * canvas.width / canvas.getBoundingClientRect().width / 2;
       ctx.fillStyle = "#fff"; ctx.beginPath(); ctx.arc(p[0], p[1], radius, 0, Math.PI * 2); ctx.fill(); painted = true;
     }
-    canvas.addEventListener("pointerdown", function (e) { drawing = true; canvas.setPointerCapture(e.pointerId); paint(e); });
+    // Undo: a snapshot before each stroke (the last 20).
+    var strokes = [];
+    var undo = form.querySelector("[data-mask-undo]");
+    function remember() {
+      strokes.push({ data: ctx.getImageData(0, 0, canvas.width, canvas.height), painted: painted });
+      if (strokes.length > 20) strokes.shift();
+      if (undo) undo.disabled = false;
+    }
+    if (undo) {
+      undo.disabled = true;
+      undo.addEventListener("click", function () {
+        var last = strokes.pop();
+        if (last) { ctx.putImageData(last.data, 0, 0); painted = last.painted; }
+        undo.disabled = !strokes.length;
+      });
+    }
+    canvas.addEventListener("pointerdown", function (e) { remember(); drawing = true; canvas.setPointerCapture(e.pointerId); paint(e); });
     canvas.addEventListener("pointermove", paint);
     canvas.addEventListener("pointerup", function () { drawing = false; });
     form.querySelector("[data-mask-clear]").addEventListener("click", size);

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from gallery.models import Generation, State
+from gallery.models import Generation, Kind, State
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
 from tests.factories import make_generation
@@ -54,3 +54,66 @@ def test_a_task_done_while_away_counts_in_the_title(page, owner_a, team_a):
     assert page.title() == f"(1) {title}"
     page.evaluate("window.__vis = 'visible'; document.dispatchEvent(new Event('visibilitychange'))")
     assert page.title() == title
+
+
+def test_several_pictures_per_prompt_make_one_card_each(page, owner_a):
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    page.fill("textarea[name=prompt]", "three foxes")
+    page.select_option("select[name=count]", "3")
+    page.click("#create-form button[type=submit]")
+    page.locator("#cards article").nth(2).wait_for()
+    assert Generation.objects.filter(prompt="three foxes").count() == 3
+
+
+DROP = """([selector, kind]) => {
+  const bytes = Uint8Array.from(atob('%s'), c => c.charCodeAt(0));
+  const data = new DataTransfer();
+  data.items.add(new File([bytes], 'dropped.png', {type: 'image/png'}));
+  const target = document.querySelector(selector);
+  if (kind === 'drop') {
+    target.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+  } else {
+    target.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+  }
+}"""
+
+
+@pytest.mark.parametrize("kind", ["drop", "paste"])
+def test_pictures_can_be_dropped_or_pasted_as_references(page, owner_a, kind):
+    import base64
+
+    from tests.factories import png_bytes
+
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    page.fill("textarea[name=prompt]", "like this")
+    target = ".references" if kind == "drop" else "textarea[name=prompt]"
+    page.evaluate(DROP % base64.b64encode(png_bytes()).decode(), [target, kind])
+    assert page.inner_text("[data-ref-count]") == "References to send: 1"
+    page.click("#create-form button[type=submit]")
+    page.locator("#cards article").first.wait_for()
+    assert len(Generation.objects.get().params["reference_uploads"]) == 1
+
+
+def test_the_region_editor_fills_the_screen_and_can_undo(phone, owner_a, team_a):
+    from tests.factories import make_item
+
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="a lighthouse")
+    for i in range(4):
+        make_item(grid, i)
+    login(phone, "alice@example.com", PASSWORD)
+    phone.goto(f"/tasks/{grid.pk}/mj/region/1/")
+    canvas = phone.locator("[data-mask-canvas]")
+    box = canvas.bounding_box()
+    assert box["width"] > 300  # a 64 px picture is shown at the screen's width
+    undo = phone.locator("[data-mask-undo]")
+    assert undo.is_disabled()
+    phone.mouse.move(box["x"] + 50, box["y"] + 50)
+    phone.mouse.down()
+    phone.mouse.move(box["x"] + 120, box["y"] + 80)
+    phone.mouse.up()
+    assert undo.is_enabled()
+    undo.click()
+    phone.click("form button[type=submit]:has-text('Vary region')")
+    phone.locator("[data-mask-error]").wait_for()  # undone: nothing painted any more
