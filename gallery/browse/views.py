@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -241,7 +243,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     items = _selected(request, request.POST)
     if not items:
         messages.error(request, _("Select some images first."))
-        return _back(request, reverse("gallery:browse"))
+        return _bulk_done(request)
     if request.POST.get("do") == "delete":
         mine = [i for i in items if _can_delete(request, i)]
         MediaItem.objects.filter(pk__in=[i.pk for i in mine]).update(
@@ -254,14 +256,25 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 "n": skipped
             }
         messages.success(request, text, extra_tags="undo:" + ",".join(str(i.pk) for i in mine))
-        return _back(request, reverse("gallery:browse"))
+        return _bulk_done(request, deleted=[i.pk for i in mine])
     board = _board_from(request)
     for item in items:
         BoardItem.objects.get_or_create(board=board, item=item)
     messages.success(
         request, _("Added %(n)d to %(board)s.") % {"n": len(items), "board": board.name}
     )
-    return _back(request, reverse("gallery:browse"))
+    return _bulk_done(request)
+
+
+def _bulk_done(request: HttpRequest, deleted: list[int] | None = None) -> HttpResponse:
+    """Without htmx, back to the page. With htmx the page stays (its place and the pages
+    already loaded): the messages arrive out of band and gallery.js removes deleted tiles."""
+    if not request.htmx:
+        return _back(request, reverse("gallery:browse"))
+    response = render(request, "gallery/_messages_oob.html")
+    response["HX-Reswap"] = "none"
+    response["HX-Trigger"] = json.dumps({"itemsDeleted": deleted or []})
+    return response
 
 
 def _board_from(request: HttpRequest) -> Board:

@@ -66,12 +66,42 @@
     if (label) label.textContent = label.getAttribute("data-template").replace("{n}", n);
   });
 
-  document.addEventListener("click", function (event) {
-    if (!event.target.closest("[data-clear-selection]")) return;
-    document.querySelectorAll("input[form=bulk-form]:checked").forEach(function (box) {
-      box.checked = false;
+  function setAll(boxes, checked) {
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.checked === checked) return;
+      box.checked = checked;
       box.dispatchEvent(new Event("change", { bubbles: true }));
     });
+  }
+  function clearSelection() { setAll(document.querySelectorAll("input[form=bulk-form]:checked"), false); }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-clear-selection]")) clearSelection();
+    if (event.target.closest("[data-select-all]")) setAll(document.querySelectorAll("input[form=bulk-form]"), true);
+  });
+
+  // Shift-click ticks (or unticks) every tile between the last one clicked and this one.
+  var lastBox = null;
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest("input[form=bulk-form]");
+    if (!box) return;
+    if (event.shiftKey && lastBox && lastBox !== box && document.contains(lastBox)) {
+      var all = Array.prototype.slice.call(document.querySelectorAll("input[form=bulk-form]"));
+      var a = all.indexOf(lastBox), b = all.indexOf(box);
+      setAll(all.slice(Math.min(a, b), Math.max(a, b) + 1), box.checked);
+    }
+    lastBox = box;
+  });
+
+  // Bulk actions answer without a reload: deleted tiles leave, the selection clears, the place
+  // on the page and the pages already loaded stay.
+  document.addEventListener("itemsDeleted", function (event) {
+    (event.detail.value || []).forEach(function (pk) {
+      var tile = document.querySelector(".tile-item[data-item='" + Number(pk) + "']");
+      if (tile) tile.remove();
+    });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && event.detail.elt.hasAttribute && event.detail.elt.hasAttribute("data-bulk-action")) clearSelection();
   });
 
   // The search box searches as you type; its "change" on blur must not search a second time.
