@@ -333,6 +333,10 @@ class MediaItemQuerySet(models.QuerySet["MediaItem"]):
 class MediaItem(models.Model):
     """One result file in our storage: a gallery item (an MJ grid gives four)."""
 
+    # Deleted items wait this long in the trash (restorable by their owner or an admin), then
+    # `manage.py purge_trash` removes them and their files.
+    TRASH_DAYS = 30
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="media_items")
     generation = models.ForeignKey(
         Generation, on_delete=models.CASCADE, related_name="items", null=True, blank=True

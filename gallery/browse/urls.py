@@ -10,6 +10,7 @@ urlpatterns = [
     path("gallery/<int:item_id>/favourite/", views.toggle_favourite, name="toggle_favourite"),
     path("gallery/<int:item_id>/delete/", views.delete_item, name="delete_item"),
     path("gallery/restore/", views.restore_items, name="restore_items"),
+    path("gallery/trash/", views.trash, name="trash"),
     path("gallery/selection/", views.bulk, name="bulk"),
     path("gallery/download.zip", views.download_zip, name="download_zip"),
     path("gallery/<int:item_id>/board/", views.add_to_board, name="add_to_board"),

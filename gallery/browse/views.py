@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -197,17 +199,32 @@ def delete_item(request: HttpRequest, item_id: int) -> HttpResponse:
     return _back(request, reverse("gallery:browse"))
 
 
+def _trash(request: HttpRequest):
+    """Deleted items still restorable (TRASH_DAYS): the owner's own, or any for an admin."""
+    items = MediaItem.objects.filter(
+        team=request.team, deleted_at__gte=timezone.now() - timedelta(days=MediaItem.TRASH_DAYS)
+    )
+    if not request.membership.can_manage:
+        items = items.filter(user=request.user)
+    return items
+
+
+@require_safe
+@team_view(Role.MEMBER)
+def trash(request: HttpRequest) -> HttpResponse:
+    """What was deleted in the last 30 days, to restore (older items are purged)."""
+    items = _trash(request).select_related("user", "deleted_by").order_by("-deleted_at")
+    page = Paginator(items, 60).get_page(request.GET.get("page"))
+    return render(request, "gallery/trash.html", {"page": page, "days": MediaItem.TRASH_DAYS})
+
+
 @require_POST
 @team_view(Role.MEMBER)
 def restore_items(request: HttpRequest) -> HttpResponse:
-    """Undo a delete (one item or a multi-select)."""
+    """Undo a delete (one item or a multi-select), within the trash's 30 days."""
     raw = request.POST.getlist("item") + request.POST.get("items_csv", "").split(",")
     ids = parse_ids(raw)[:MAX_SELECTION]
-    items = [
-        i
-        for i in MediaItem.objects.filter(team=request.team, pk__in=ids, deleted_at__isnull=False)
-        if _can_delete(request, i)
-    ]
+    items = [i for i in _trash(request).filter(pk__in=ids) if _can_delete(request, i)]
     MediaItem.objects.filter(pk__in=[i.pk for i in items]).update(deleted_at=None, deleted_by=None)
     messages.success(request, _("Restored %(n)d.") % {"n": len(items)})
     return _back(request, reverse("gallery:browse"))

@@ -45,3 +45,18 @@ def test_shift_click_select_all_and_delete_without_a_reload(page, owner_a, team_
     page.locator("#messages form button", has_text="Undo").first.click()  # undo the delete
     page.wait_for_load_state()
     expect(page.locator(".tile-item")).to_have_count(6)
+
+
+def test_a_deleted_picture_comes_back_from_the_trash(page, owner_a, team_a):
+    item = make_item(make_generation(team_a, owner_a, prompt="a fox to keep"))
+    login(page, "alice@example.com", PASSWORD)
+    page.goto(f"/gallery/{item.pk}/")
+    page.on("dialog", lambda d: d.accept())
+    page.click("button:has-text('Delete')")
+    page.wait_for_url("**/gallery/")
+    page.click("text=Trash")
+    page.check(f"input[name=item][value='{item.pk}']")
+    page.click("text=Restore the ticked ones")
+    page.locator("#messages", has_text="Restored 1.").wait_for()
+    item.refresh_from_db()
+    assert item.deleted_at is None
