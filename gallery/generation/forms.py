@@ -19,6 +19,7 @@ from zcheap_site.params import parse_ids
 from . import uploads
 
 url_validator = URLValidator(schemes=["http", "https"])
+PICKER_FIRST = 12  # gallery pictures the picker shows before a search or "More pictures"
 
 
 def _lines(text: str) -> list[str]:
@@ -95,8 +96,14 @@ class ReferencesMixin(forms.Form):
         ]
         self._offer_earlier_uploads(team)
         wanted = parse_ids(self.initial.get("reference_items") or [])
+        if self.is_bound:  # picked after a search or "More pictures": beyond the newest
+            wanted += parse_ids(self.data.getlist("reference_items"))
         items = MediaItem.objects.filter(team=team, deleted_at__isnull=True, media_kind="image")
-        recent = list(items.order_by("-created_at")[:12]) + list(items.filter(pk__in=wanted))
+        newest = list(items.order_by("-pk")[: PICKER_FIRST + 1])
+        self.picker_more = len(newest) > PICKER_FIRST  # the rest: search and "More pictures"
+        newest = newest[:PICKER_FIRST]
+        self.picker_oldest = newest[-1].pk if newest else 0
+        recent = newest + list(items.filter(pk__in=wanted))
         self.picker_items = list({i.pk: i for i in recent}.values())
         self.fields["reference_items"].choices = [
             (i.pk, i.prompt[:40] or f"#{i.pk}") for i in self.picker_items

@@ -9,6 +9,7 @@ urlpatterns = [
     path("create/midjourney/", views.create_mj, name="create_mj"),
     path("create/video/", views.create_video, name="create_video"),
     path("history/", views.history, name="history"),
+    path("create/picker/", views.reference_picker, name="reference_picker"),
     path("tasks/poll/", views.cards_poll, name="cards_poll"),
     path("tasks/<int:generation_id>/", views.card, name="card"),
     path("tasks/<int:generation_id>/again/", views.again, name="again"),

@@ -20,7 +20,7 @@ from accounts.permissions import redirect_back, require_role, team_view
 from gallery.browse import team_members
 from gallery.models import ACTIVE_STATES, Generation, Kind, MediaItem, State
 from zcheap_site.compression import compress_html
-from zcheap_site.params import parse_id
+from zcheap_site.params import parse_id, parse_ids
 
 from . import uploads, worker
 from .forms import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
@@ -139,6 +139,26 @@ def create_video(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponse(status=405)
     return _create_page(request, VideoForm, "gallery/_fields_video.html", [Kind.VIDEO])
+
+
+PICKER_PAGE = 24
+
+
+@require_safe
+@team_view()
+def reference_picker(request: HttpRequest) -> HttpResponse:
+    """The gallery picker of the create forms, searched by prompt and paged by id (newest
+    first); pictures already chosen (sent as reference_items) are left out."""
+    items = MediaItem.objects.filter(
+        team=request.team, deleted_at__isnull=True, media_kind="image"
+    ).exclude(pk__in=parse_ids(request.GET.getlist("reference_items")))
+    if q := request.GET.get("q", "").strip()[:200]:
+        items = items.filter(prompt__icontains=q)
+    if (before := parse_id(request.GET.get("before", ""))) is not None:
+        items = items.filter(pk__lt=before)
+    page = list(items.order_by("-pk")[: PICKER_PAGE + 1])
+    context = {"items": page[:PICKER_PAGE], "more": len(page) > PICKER_PAGE, "q": q}
+    return render(request, "gallery/_picker_items.html", context)
 
 
 @compress_html

@@ -121,6 +121,18 @@
     if (addImages(form, files)) e.preventDefault();
   });
 
+  // Gallery picker: a ticked picture moves to the chosen row, so searching or paging the
+  // results never loses it; Enter in the picker's search box searches, it does not create.
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (box.name !== "reference_items" || !box.checked || !box.closest("[data-picker-results]")) return;
+    var chosen = box.closest(".picker").querySelector("[data-picker-chosen]");
+    if (chosen) chosen.appendChild(box.closest("label"));
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && e.target.matches && e.target.matches("[data-picker-search]")) e.preventDefault();
+  });
+
   // History filters agree with each other: a person implies "Whole team", "Mine" clears the person.
   document.addEventListener("change", function (e) {
     var form = e.target.closest("[data-history-filters]");

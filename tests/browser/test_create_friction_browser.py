@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from gallery.models import Generation, Kind, State
 from tests.browser.conftest import login
@@ -117,3 +118,32 @@ def test_the_region_editor_fills_the_screen_and_can_undo(phone, owner_a, team_a)
     undo.click()
     phone.click("form button[type=submit]:has-text('Vary region')")
     phone.locator("[data-mask-error]").wait_for()  # undone: nothing painted any more
+
+
+def test_the_gallery_picker_pages_and_searches_and_keeps_what_was_ticked(page, owner_a, team_a):
+    from tests.factories import make_item
+
+    owl = make_item(make_generation(team_a, owner_a, prompt="an owl at night"))
+    for n in range(14):
+        make_item(make_generation(team_a, owner_a, prompt=f"a fox number {n}"))
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    picks = page.locator("#field-reference_items input[name=reference_items]")
+    assert picks.count() == 12  # the newest; the owl is older
+    page.click("[data-picker-more]")
+    page.locator(f"input[name=reference_items][value='{owl.pk}']").wait_for()
+    assert picks.count() == 15
+
+    page.fill("[data-picker-search]", "owl")
+    page.locator("[data-picker-results] .pick").first.wait_for()
+
+    expect(page.locator("[data-picker-results] .pick")).to_have_count(1)
+    page.check(f"input[name=reference_items][value='{owl.pk}']")
+    page.fill("[data-picker-search]", "fox")
+    expect(page.locator("[data-picker-results] .pick")).to_have_count(14)
+    assert page.locator(f"input[name=reference_items][value='{owl.pk}']").is_checked()
+    assert page.inner_text("[data-ref-count]") == "References to send: 1"
+    page.fill("textarea[name=prompt]", "an owl like this")
+    page.click("#create-form button[type=submit]")
+    page.locator("#cards .card-prompt", has_text="an owl like this").wait_for()
+    assert Generation.objects.get(prompt="an owl like this").params["reference_items"] == [owl.pk]
