@@ -36,7 +36,7 @@ def render_tiles(items, detail_base: str, media_base: str) -> SafeString:
         parts.append(
             f'<li class="tile-item" data-item="{pk}">'
             f'<label class="tile-check"><input type="checkbox" name="item" value="{pk}" '
-            f'form="bulk-form"><span class="visually-hidden">{select}</span></label>'
+            f'form="bulk-form"><span class="visually-hidden">{select}: {alt}</span></label>'
             f'<a href="{detail}{pk}/" data-lightbox>'
             f'<img src="{media}{pk}/small/?v={v}" srcset="{media}{pk}/small/?v={v} 320w, '
             f'{media}{pk}/large/?v={v} 640w" sizes="{SIZES}" loading="lazy" decoding="async" '

@@ -147,3 +147,19 @@ def test_the_gallery_picker_pages_and_searches_and_keeps_what_was_ticked(page, o
     page.click("#create-form button[type=submit]")
     page.locator("#cards .card-prompt", has_text="an owl like this").wait_for()
     assert Generation.objects.get(prompt="an owl like this").params["reference_items"] == [owl.pk]
+
+
+def test_u_and_v_work_from_the_picture_itself(page, owner_a, team_a):
+    from tests.factories import make_item
+
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="a lighthouse")
+    for i in range(4):
+        make_item(grid, i)
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/midjourney/")
+    third = page.locator(f"#gen-{grid.pk} .result-wrap").nth(2)
+    third.hover()
+    third.get_by_role("button", name="Upscale #3").click()
+    page.locator("#cards article .card-kind", has_text="Upscale #3").wait_for()
+    child = Generation.objects.get(action="upscale")
+    assert child.parent_id == grid.pk and child.parent_index == 3
