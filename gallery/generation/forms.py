@@ -241,6 +241,8 @@ class ImageForm(ReferencesMixin):
         choices=[(n, str(n)) for n in range(1, 5)],
         coerce=int,
         initial=1,
+        required=False,
+        empty_value=1,  # older pages and scripts send no count: one picture
     )
 
     field_order = [
