@@ -40,7 +40,7 @@ def test_a_person_creates_images_mj_actions_and_a_video(page, owner_a, backgroun
     assert grid.locator(".results img").count() == 4
 
     grid.locator("summary", has_text="Midjourney actions").click()
-    grid.locator("button[value='upscale:2']").click()
+    grid.locator(".mj-actions button[value='upscale:2']").click()
     upscale = newest_card(page, 1)
     assert "Upscale #2" in upscale.locator(".card-kind").inner_text()
     upscale.locator(".badge-ok").wait_for(timeout=DONE)
