@@ -108,12 +108,27 @@ def _create_page(
                     return render(request, f"{PAGE}#create-form-created", context)
                 messages.success(request, _("Started: the card below shows its progress."))
                 return redirect(request.get_full_path())
+        form = _keep_uploaded_files(request, form, form_class, form_kwargs)
         context = {"form": form, "recent": _recent(request, kinds), **extra}
         if request.htmx:  # errors replace the form in place
             return render(request, f"{PAGE}#create-form", context)
         return render(request, PAGE, context, status=400)
     form = form_class(initial=initial_from(request, form_class), **form_kwargs)
     return render(request, PAGE, {"form": form, "recent": _recent(request, kinds), **extra})
+
+
+def _keep_uploaded_files(request: HttpRequest, form, form_class, form_kwargs):
+    """A form with errors cannot hand files back to the browser, so the good uploads are stored
+    and offered again, ticked, as earlier uploads: a typo in the prompt loses no picture."""
+    files = request.FILES.getlist("reference_files")
+    if not files or "reference_files" in form.errors:
+        return form
+    kept = [uploads.save_reference(request.team, request.user, f).pk for f in files]
+    data = request.POST.copy()
+    data.setlist("reference_uploads", [*data.getlist("reference_uploads"), *map(str, kept)])
+    again = form_class(data, **form_kwargs)
+    again.is_valid()  # the same errors, shown with the kept files
+    return again
 
 
 @team_view()

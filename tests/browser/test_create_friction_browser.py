@@ -163,3 +163,21 @@ def test_u_and_v_work_from_the_picture_itself(page, owner_a, team_a):
     page.locator("#cards article .card-kind", has_text="Upscale #3").wait_for()
     child = Generation.objects.get(action="upscale")
     assert child.parent_id == grid.pk and child.parent_index == 3
+
+
+def test_a_form_error_keeps_the_chosen_file(page, owner_a, tmp_path):
+    picture = tmp_path / "dog.png"
+    from tests.factories import png_bytes
+
+    picture.write_bytes(png_bytes())
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/image/")
+    page.set_input_files("input[name=reference_files]", str(picture))
+    page.click("#create-form button[type=submit]")  # no prompt: an error
+    page.locator("#field-prompt .errorlist").wait_for()
+    expect(page.locator("input[name=reference_uploads]")).to_be_checked()
+    assert "dog.png" in page.inner_text("#field-reference_uploads")
+    page.fill("textarea[name=prompt]", "a dog like this")
+    page.click("#create-form button[type=submit]")
+    page.locator("#cards .card-prompt", has_text="a dog like this").wait_for()
+    assert len(Generation.objects.get().params["reference_uploads"]) == 1
