@@ -237,7 +237,6 @@ class ImageForm(ReferencesMixin):
 
     count = forms.TypedChoiceField(
         label=gettext_lazy("How many pictures"),
-        help_text=gettext_lazy("Each picture is its own task and card."),
         choices=[(n, str(n)) for n in range(1, 5)],
         coerce=int,
         initial=1,
