@@ -198,8 +198,30 @@
     });
   }
 
+  // Video first/last frame mode: the hint shows, and the chosen pictures say which frame they are
+  // (uploads first, then gallery pictures in the order ticked, as the server sends them).
+  function labelFrames(form) {
+    var hint = form.querySelector("[data-frame-hint]");
+    var mode = form.querySelector("input[name=role_mode]:checked");
+    if (!hint || !mode) return;
+    var frames = mode.value === "frame";
+    hint.hidden = !frames;
+    form.querySelectorAll("[data-frame-slot]").forEach(function (el) { el.remove(); });
+    if (!frames) return;
+    var chosen = form.querySelectorAll("input[name=reference_uploads]:checked, input[name=reference_items]:checked");
+    var names = [hint.getAttribute("data-first"), hint.getAttribute("data-last")];
+    Array.prototype.slice.call(chosen, 0, 2).forEach(function (box, i) {
+      var tag = document.createElement("span");
+      tag.className = "frame-slot";
+      tag.setAttribute("data-frame-slot", "");
+      tag.textContent = names[i];
+      box.closest("label").appendChild(tag);
+    });
+  }
+
   function refresh(form) {
     fitOptions(form);
+    labelFrames(form);
     var out = form.querySelector("[data-mj-final]");
     if (out) out.textContent = finalPrompt(form);
     var count = form.querySelector("[data-ref-count]");

@@ -181,3 +181,20 @@ def test_a_form_error_keeps_the_chosen_file(page, owner_a, tmp_path):
     page.click("#create-form button[type=submit]")
     page.locator("#cards .card-prompt", has_text="a dog like this").wait_for()
     assert len(Generation.objects.get().params["reference_uploads"]) == 1
+
+
+def test_video_frame_mode_labels_the_first_and_last_frame(page, owner_a, team_a):
+    from tests.factories import make_item
+
+    first = make_item(make_generation(team_a, owner_a, prompt="dawn"))
+    last = make_item(make_generation(team_a, owner_a, prompt="dusk"))
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/video/")
+    page.check("input[name=role_mode][value=frame]")
+    expect(page.locator("[data-frame-hint]")).to_be_visible()
+    page.check(f"input[name=reference_items][value='{last.pk}']")
+    page.check(f"input[name=reference_items][value='{first.pk}']")
+    slots = page.locator("[data-picker-chosen] .pick")
+    assert "First frame" in slots.nth(0).inner_text()
+    assert slots.nth(0).locator("input").get_attribute("value") == str(last.pk)
+    assert "Last frame" in slots.nth(1).inner_text()
