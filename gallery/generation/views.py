@@ -266,7 +266,10 @@ def cancel(request: HttpRequest, generation_id: int) -> HttpResponse:
     if worker.cancel(generation):
         messages.info(
             request,
-            _("Stopped tracking this task. If Zcheap already started it, it may still be billed."),
+            _(
+                "Stopped waiting for this task. If Zcheap had already started on it, it may "
+                "still be charged."
+            ),
         )
     generation.refresh_from_db()
     if request.htmx:

@@ -41,7 +41,7 @@ def child_of(grid, action, index, **params):
 
 
 def test_answering_no_to_cancel_tracking_keeps_the_task(page, owner_a, team_a):
-    """Bug 1: "no" in the "may still be billed" dialog must not cancel (the form posts via htmx)."""
+    """Bug 1: "no" in the "may still be charged" dialog must not cancel (the form posts via htmx)."""
     running = make_generation(team_a, owner_a, state=State.RUNNING, remote_id="r-1")
     # htmx starts its request synchronously inside the submit event, so by the time click()
     # returns, a request the "no" failed to stop has already been counted here.
@@ -55,7 +55,7 @@ def test_answering_no_to_cancel_tracking_keeps_the_task(page, owner_a, team_a):
     page.goto("/history/")
     answers = iter([False, True])
     page.on("dialog", lambda d: d.accept() if next(answers) else d.dismiss())
-    button = page.locator(f"#gen-{running.pk} button", has_text="Cancel tracking")
+    button = page.locator(f"#gen-{running.pk} button", has_text="Stop waiting")
     button.click()  # "no"
     assert page.evaluate("window.__cancelRequests") == 0
     button.click()  # "yes"
