@@ -4,6 +4,7 @@ creates, the phone header stays small, and a task done while away shows in the t
 from __future__ import annotations
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -49,7 +50,10 @@ def test_a_task_done_while_away_counts_in_the_title(page, owner_a, team_a):
     title = page.title()
     page.evaluate("window.__vis = 'hidden'")
     Generation.objects.filter(pk=running.pk).update(
-        state=State.DONE, progress=100, updated_at=timezone.now(), finished_at=timezone.now()
+        state=State.DONE,
+        progress=100,
+        finished_at=timezone.now(),
+        card_version=F("card_version") + 1,
     )
     page.locator(f"#gen-{running.pk} .badge-ok").wait_for(timeout=25_000)
     assert page.title() == f"(1) {title}"

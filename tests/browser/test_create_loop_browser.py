@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -255,7 +256,7 @@ def test_the_elapsed_counter_never_runs_backwards(page, owner_a, team_a):
     card.locator("[data-elapsed-from]").wait_for()
     page.wait_for_timeout(1500)  # let the counter tick at least once before the change
     Generation.objects.filter(pk=running.pk).update(
-        state=State.RUNNING, progress=50, updated_at=timezone.now()
+        state=State.RUNNING, progress=50, card_version=F("card_version") + 1
     )
     card.locator("progress[value='50']").wait_for()
     page.wait_for_timeout(1200)
