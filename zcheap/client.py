@@ -51,6 +51,8 @@ class Call:
     family: str = "json"  # json | asset (family E) | mj-submit (family F) | bytes
     auth: bool = True
     headers: tuple[tuple[str, str], ...] = ()
+    # HTTP statuses this route gives their own meaning (e.g. the video content route's 400).
+    status_errors: tuple[tuple[int, type], ...] = ()
 
 
 # --- Reading replies -------------------------------------------------------------------------
@@ -92,6 +94,23 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return None
 
 
+def is_gateway_auth_error(body: Any) -> bool:
+    """§0: only the gateway's own `{"error": {..., "type": "new_api_error"}}` means "bad key"."""
+    inner = body.get("error") if isinstance(body, dict) else None
+    return isinstance(inner, dict) and inner.get("type") == "new_api_error"
+
+
+def _refusal(status: int, body: Any, message: str, lowered: str, kwargs: dict) -> e.ZcheapError:
+    """A 401/403 sorted by its body's shape, never by the status alone."""
+    if is_gateway_auth_error(body):
+        return e.AuthenticationError(message, **kwargs)
+    # Youchuan's status passed through with the MJ shape: 403 is its sensitive-prompt answer.
+    youchuan = isinstance(body, dict) and "description" in body and "error" not in body
+    if any(word in lowered for word in MODERATION_WORDS) or (youchuan and status == 403):
+        return e.ModerationError(message, **kwargs)
+    return e.UpstreamRefusedError(message, **kwargs)
+
+
 def error_for(status: int, body: Any, headers: httpx.Headers | None = None) -> e.ZcheapError:
     """Map an HTTP error reply to the error class callers act on."""
     message, code = _error_text(body)
@@ -101,16 +120,20 @@ def error_for(status: int, body: Any, headers: httpx.Headers | None = None) -> e
         return e.RateLimitedError(
             message, retry_after=_retry_after(headers or httpx.Headers()), **kwargs
         )
-    if any(word in lowered for word in QUOTA_WORDS) and status in (400, 401, 402, 403):
+    if status == 402 or (
+        any(word in lowered for word in QUOTA_WORDS) and status in (400, 401, 402, 403)
+    ):
         return e.QuotaError(message, **kwargs)
     if status in (401, 403):
-        return e.AuthenticationError(message, **kwargs)
+        return _refusal(status, body, message, lowered, kwargs)
     if status == 404 or code in NOT_FOUND_CODES or "task_no_found" in lowered:
         return e.NotFoundError(message, **kwargs)
     if code == "24" or any(word in lowered for word in MODERATION_WORDS):
         return e.ModerationError(message, **kwargs)
     if status == 500 and code in {"build_request_failed", "invalid_request"}:
         return e.InvalidRequestError(message, **kwargs)  # the server's own validation said no
+    if status == 400 and code == "unsupported_resolution_for_fast_variant":
+        return e.InvalidRequestError(message, **kwargs)
     if status >= 500:
         return e.TransientError(message, **kwargs)
     if 400 <= status < 500:
@@ -144,6 +167,10 @@ def interpret(call: Call, response: httpx.Response) -> Any:
             ) from None
         raise error_for(status, {"message": response.text[:300]}, response.headers) from None
     if status >= 400:
+        special = dict(call.status_errors).get(status)
+        if special is not None:
+            message, code = _error_text(body)
+            raise special(message, status_code=status, code=code)
         raise error_for(status, body, response.headers)
     if call.family == "asset":
         if not isinstance(body, dict):
@@ -186,8 +213,17 @@ class _Endpoints:
         return self._run(Call("GET", f"/v1/videos/{quote(task_id, safe='')}", t.parse_video_task))
 
     def get_video_content(self, task_id: str):
+        """The video bytes. §0: unknown → 404, not completed yet → 400, upstream failure → 502."""
         path = f"/v1/videos/{quote(task_id, safe='')}/content"
-        return self._run(Call("GET", path, _json_or_none, family="bytes"))
+        return self._run(
+            Call(
+                "GET",
+                path,
+                _json_or_none,
+                family="bytes",
+                status_errors=((400, e.NotReadyError), (404, e.NotFoundError)),
+            )
+        )
 
     # Midjourney
     def mj_imagine(

@@ -56,6 +56,15 @@ class ModerationError(InvalidRequestError):
     default_message = _("Zcheap refused the prompt or an image (content review).")
 
 
+class UpstreamRefusedError(InvalidRequestError):
+    """A 401/403 that is not the gateway's own key check: Zcheap's provider said no (§0)."""
+
+    default_message = _(
+        "Zcheap's provider refused this request. Your API key is fine; the details below say "
+        "why. Change the request, or try again later."
+    )
+
+
 class NotFoundError(ZcheapError):
     default_message = _("Zcheap does not know this task or item (any more).")
 
@@ -72,6 +81,12 @@ class RateLimitedError(ZcheapError):
 class TransientError(ZcheapError):
     default_message = _("Zcheap could not be reached or had a temporary problem.")
     retryable = True
+
+
+class NotReadyError(TransientError):
+    """The video content route answered 400: the task is not finished yet (§0)."""
+
+    default_message = _("The video is not ready to download yet.")
 
 
 class PermanentError(ZcheapError):

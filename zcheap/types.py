@@ -25,6 +25,14 @@ from .errors import MalformedResponseError
 # 8. Video status "unknown" (before the first upstream sync) counts as queued.
 # 9. Asset list TotalCount is the count on this page (quirk): callers page until a page is short.
 # 10. MJ submit codes 21 (exists) and 22 (queued) count as success, like 1.
+# 11. MJ change parameters (pan direction, zoom scale, remix mode): the stored gateway drops
+#     `direction`, `scale` and `mode` and replaces the change prompt with the parent's (§0), yet
+#     Zcheap's docs promise the actions. We send each one in every form a gateway might read:
+#     the plain fields, Youchuan's names (`remixPrompt`), the button form (`customId`, read by
+#     /mj/submit/action and possibly by /change) and MJ prompt syntax (`--zoom` for zooms).
+#     Whether any of them reaches Youchuan is unverified; `mj_check` looks at the result.
+# 12. A single MJ result URL for a grid action is the 2x2 grid as one picture (§0): split it.
+# 13. `amount_usd` (what a task cost) may appear on any task reply; read it where it is.
 
 IMAGE_RUNNING = {"", "queued", "processing", "pending", "submitted", "in_progress", "running"}
 VIDEO_STATUS_ALIASES = {
@@ -34,6 +42,11 @@ VIDEO_STATUS_ALIASES = {
     "pending": "queued",
 }
 MJ_SUCCESS_CODES = {1, 21, 22}
+# §0: Flash takes "512px" (not "512"); older rows may still say "512".
+IMAGE_SIZE_ALIASES = {"512": "512px"}
+# §0: image references must be .jpg/.jpeg/.png links, or links without an extension.
+REFERENCE_EXTENSIONS = {"jpg", "jpeg", "png"}
+MAX_IMAGE_REFERENCES = 14
 
 
 def _require(data: Any, key: str, where: str) -> Any:
@@ -63,6 +76,28 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def _amount(value: Any) -> float | None:
+    """`amount_usd` as a float, or None when absent or junk."""
+    try:
+        return None if value in (None, "") else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def reference_extension_ok(url: str) -> bool:
+    """§0: the image route takes a reference link whose extension is jpg/jpeg/png, or none."""
+    from urllib.parse import urlsplit
+
+    if url.startswith("asset://"):
+        return True
+    name = urlsplit(url).path.rsplit("/", 1)[-1]
+    return "." not in name or name.rsplit(".", 1)[1].lower() in REFERENCE_EXTENSIONS
+
+
 # --- Requests --------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ImageRequest:
@@ -78,7 +113,7 @@ class ImageRequest:
         if self.aspect_ratio:
             body["aspect_ratio"] = self.aspect_ratio
         if self.size:
-            body["size"] = self.size
+            body["size"] = IMAGE_SIZE_ALIASES.get(self.size, self.size)
         # One reference goes in `image`, several in `images` (the SDK refuses both together).
         if len(self.images) == 1:
             body["image"] = self.images[0]
@@ -153,21 +188,43 @@ class MjChangeRequest:
     task_id: str
     action: str  # one of MJ_ACTIONS' values
     index: int = 1  # the server wants index >= 1 for every action, REROLL included
-    prompt: str | None = None
+    prompt: str | None = None  # the new prompt (remix, vary region); None keeps the parent's
     mask_base64: str | None = None
-    # GUESS: how direction/scale/mode reach Youchuan is unknown; sent as extra fields.
+    # GUESS 11: how direction/scale/mode reach Youchuan is unknown; sent in every form.
     direction: int | None = None
     scale: float | None = None
     mode: str | None = None
+    base_prompt: str = ""  # the parent's prompt, for MJ prompt syntax (`--zoom`)
+
+    def custom_id(self) -> str:
+        """The button form of a pan or zoom (what /mj/submit/action parses)."""
+        if self.action == "PAN" and self.direction is not None:
+            name = {v: k for k, v in PAN_DIRECTIONS.items()}.get(self.direction, "down")
+            return f"MJ::JOB::pan_{name}::{self.index}::{self.task_id}::SOLO"
+        if self.action == "ZOOM" and self.scale:
+            return f"MJ::Outpaint::{50 if self.scale >= 1.75 else 75}::{self.index}::{self.task_id}::SOLO"
+        return ""
+
+    def prompt_text(self) -> str:
+        """The prompt to send: the new one, with `--zoom` written in for zooms."""
+        text = (self.prompt or "").strip()
+        if self.action in {"ZOOM", "CUSTOM_ZOOM"} and self.scale:
+            base = text or self.base_prompt.strip()
+            base = re.sub(r"\s*--zoom\s+[\d.]+", "", base)
+            text = f"{base} --zoom {self.scale:g}".strip()
+        return text
 
     def to_json(self) -> dict:
         body: dict[str, Any] = {"taskId": self.task_id, "action": self.action, "index": self.index}
+        prompt = self.prompt_text()
         for key, value in (
-            ("prompt", self.prompt),
+            ("prompt", prompt),
+            ("remixPrompt", (self.prompt or "").strip()),
             ("maskBase64", self.mask_base64),
             ("direction", self.direction),
             ("scale", self.scale),
             ("mode", self.mode),
+            ("customId", self.custom_id()),
         ):
             if value not in (None, ""):
                 body[key] = value
@@ -184,6 +241,7 @@ class SubmitResult:
     model: str = ""
     created_at: int = 0
     immediate: ImageTask | None = None
+    amount_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +253,7 @@ class ImageTask:
     format: str = ""
     error_message: str = ""
     usage: dict = field(default_factory=dict)
+    amount_usd: float | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -221,6 +280,7 @@ class VideoTask:
     error_code: str = ""
     error_message: str = ""
     completed_at: int = 0
+    amount_usd: float | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -247,6 +307,11 @@ class MjTask:
     submit_time: int = 0
     finish_time: int = 0
     final_prompt: str = ""
+
+    @property
+    def single_url(self) -> bool:
+        """GUESS 12: one URL for a grid action is the whole grid as one picture."""
+        return self.succeeded and len(self.urls) == 1
 
     @property
     def succeeded(self) -> bool:
@@ -325,6 +390,7 @@ def parse_submit(data: Any) -> SubmitResult:
         status=_str(data.get("status")),
         model=_str(data.get("model")),
         created_at=_int(data.get("created_at")),
+        amount_usd=_amount(data.get("amount_usd")),
     )
 
 
@@ -339,17 +405,22 @@ def parse_image_task(data: Any) -> ImageTask:
         status = (
             "failed" if status in {"failure", "error", "cancelled", "canceled"} else "processing"
         )
-    url = _str(inner.get("url"))
+    url = _str(inner.get("url")).strip()
+    message = _str(_dict(inner.get("error")).get("message"))
+    if url and not _is_url(url):
+        # §0: a realtime fetch keeps error null and puts the failure text in `url`.
+        message, url = message or url, ""
     if status == "succeeded" and not url:
         raise MalformedResponseError("image task succeeded without a URL")
     return ImageTask(
         task_id=_str(inner.get("task_id")),
         status=status,
-        url=url,
-        urls=(url,) if url else (),
+        url=url if status == "succeeded" else "",
+        urls=(url,) if url and status == "succeeded" else (),
         format=_str(inner.get("format")),
-        error_message=_str(_dict(inner.get("error")).get("message")),
+        error_message=message if status == "failed" else "",
         usage=_dict(inner.get("usage")),
+        amount_usd=_amount(inner.get("amount_usd")),
     )
 
 
@@ -372,12 +443,16 @@ def parse_video_task(data: Any) -> VideoTask:
         for r in (data.get("results") or [])
         if isinstance(r, dict) and r.get("url")
     )
-    url = _str(_dict(data.get("metadata")).get("url")) or (results[0].url if results else "")
+    # §0: `metadata.url` is "" while running, the result on success, the fail reason on failure.
+    meta_url = _str(_dict(data.get("metadata")).get("url")).strip()
+    url = (meta_url if _is_url(meta_url) else "") or (results[0].url if results else "")
     if status == "completed" and not url:
         raise MalformedResponseError("video task completed without a URL")
     error = _dict(data.get("error"))
-    message = _str(error.get("message")) or _str(
-        data.get("fail_reason") or data.get("reason") or data.get("message")
+    message = (
+        _str(error.get("message"))
+        or _str(data.get("fail_reason") or data.get("reason") or data.get("message"))
+        or (meta_url if status == "failed" and not _is_url(meta_url) else "")
     )
     return VideoTask(
         task_id=_str(data.get("task_id")) or task_id,
@@ -387,8 +462,9 @@ def parse_video_task(data: Any) -> VideoTask:
         results=results,
         usage=_dict(data.get("usage")),
         error_code=_str(error.get("code")),
-        error_message=message,
+        error_message=message if status == "failed" else "",
         completed_at=_int(data.get("completed_at")),
+        amount_usd=_amount(data.get("amount_usd")),
     )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -19,7 +20,9 @@ def sim_url(tmp_path_factory):
 
 @pytest.fixture
 def client(sim_url):
-    with ZcheapClient(sim_url, "sk-test-key-0001", max_retries=1, backoff=0.01) as c:
+    """Each test its own key, so its own simulated account (tasks, assets, quota)."""
+    key = f"sk-test-key-0001-{uuid.uuid4().hex[:8]}"
+    with ZcheapClient(sim_url, key, max_retries=1, backoff=0.01) as c:
         yield c
 
 

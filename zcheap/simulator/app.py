@@ -13,6 +13,7 @@ import random
 import re
 import secrets
 import string
+import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -43,6 +44,16 @@ MJ_CHANGE_ACTIONS = {
     "REMIX",
     "CUSTOM_ZOOM",
 }
+IMAGE_SIZES = {
+    "gemini-3-pro-image-preview": {"1K", "2K", "4K"},
+    "gemini-3.1-flash-image-preview": {"512px", "1K", "2K", "4K"},
+}
+PRO_RATIOS = {"1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"}
+IMAGE_RATIOS = {
+    "gemini-3-pro-image-preview": PRO_RATIOS,
+    "gemini-3.1-flash-image-preview": PRO_RATIOS | {"1:4", "1:8", "4:1", "8:1"},
+}
+REFERENCE_EXTENSIONS = {"jpg", "jpeg", "png"}
 MARKER = re.compile(r"\[sim:([a-z0-9-]+)\]", re.I)
 CUSTOM_ID_RULES = [
     (re.compile(r"^MJ::JOB::upsample::(\d)::"), "UPSCALE", None),
@@ -81,6 +92,16 @@ def mj_error(code: int, description: str, status: int = 400) -> Reply:  # family
     return Reply(status, {"description": description, "type": "upstream_error", "code": code})
 
 
+def youchuan_error(status: int, description: str) -> Reply:
+    """§0: an MJ submit refused by Youchuan keeps Youchuan's HTTP status and this body."""
+    return Reply(status, {"code": 4, "description": description, "properties": None, "result": ""})
+
+
+def build_failed(reason: str) -> Reply:
+    """§0: the image/video payload builder refuses with HTTP 500 build_request_failed."""
+    return task_error(500, "build_request_failed", f"build_ima_pro_payload_failed: {reason}")
+
+
 def markers_of(*texts) -> set[str]:
     found = set()
     for text in texts:
@@ -101,6 +122,10 @@ class SimulatorApp:
     def __init__(self, config: SimConfig | None = None):
         self.config = config or SimConfig()
         self.state = State(self.config.state_path)
+        # Per request (the threaded server runs many at once): base URL and calling account.
+        self._request = threading.local()
+        self._fetched: dict[str, object] = {}  # reference images already fetched, by URL
+        self._fetched_lock = threading.Lock()
         self.media_dir = self.config.state_path.parent / (self.config.state_path.stem + "-media")
         self.media_dir.mkdir(parents=True, exist_ok=True)
 
@@ -126,21 +151,33 @@ class SimulatorApp:
         start_response(f"{status} {'OK' if status < 400 else 'Error'}", list(headers.items()))
         return [payload]
 
+    @property
+    def base(self) -> str:
+        return getattr(self._request, "base", "http://localhost")
+
+    @property
+    def account(self) -> str:
+        """The calling key (without sk-): each key is its own account, like a Zcheap user."""
+        return getattr(self._request, "account", "")
+
     def handle(self, environ):
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "")
-        self.base = (
+        self._request.base = (
             f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', 'localhost')}"
         )
+        self._request.account = ""
         if path.startswith("/__sim__/"):
             return self.sim_route(method, path)
         if self.config.latency:
             time.sleep(self.config.latency)
-        path = re.sub(r"^/(?:mj-fast|mj-relax|mj-turbo)(/mj/)", r"\1", path)
+        # The MJ routes are also mounted under /<mode>/mj/... (mj-fast, mj-relax, mj-turbo, ...).
+        modes = r"[a-z0-9-]+" if self.config.strict else r"mj-fast|mj-relax|mj-turbo"
+        path = re.sub(rf"^/(?:{modes})(/mj/)", r"\1", path)
         if path.startswith("/mj/image/"):  # the image proxy needs no key
             return self.mj_image(path.rsplit("/", 1)[-1])
-        self.check_auth(environ, path)
-        body = self.read_json(environ) if method == "POST" else {}
+        self._request.account = self.check_auth(environ, path)
+        body = self.read_json(environ, path) if method == "POST" else {}
         routes = [
             ("POST", r"/v1/images/generations", self.image_create),
             ("GET", r"/v1/images/generations/([^/]+)", self.image_fetch),
@@ -172,9 +209,16 @@ class SimulatorApp:
                 return (200, result, {}) if not isinstance(result, tuple) else result
         raise openai_error(404, f"Invalid URL ({method} {path})", "invalid_request_error")
 
-    def read_json(self, environ) -> dict:
+    def read_json(self, environ, path: str = "") -> dict:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
+        if self.config.strict and not raw.strip():
+            # §0: an empty body on a route that binds JSON: gin's "EOF".
+            if path.startswith("/v1/assets/"):
+                raise self.fail("EOF")
+            if path.startswith("/mj/"):
+                raise mj_error(4, "bind_request_body_failed: EOF ")
+            raise task_error(400, "invalid_request", "EOF")
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
@@ -183,10 +227,12 @@ class SimulatorApp:
             raise task_error(400, "invalid_json", "request body must be an object")
         return body
 
-    def check_auth(self, environ, path: str) -> None:
+    def check_auth(self, environ, path: str) -> str:
+        """The account (key without sk-) of an accepted request; else the gateway's 401."""
         header = environ.get("HTTP_AUTHORIZATION", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else header.strip()
-        if path.startswith("/mj/") and token in ("", "midjourney-proxy"):
+        # §0: mj-api-secret works on every authenticated route (lenient: /mj/ only).
+        if (self.config.strict or path.startswith("/mj/")) and token in ("", "midjourney-proxy"):
             token = environ.get("HTTP_MJ_API_SECRET", "").strip()
         token = token.removeprefix("sk-")
         if not token:
@@ -194,6 +240,7 @@ class SimulatorApp:
         valid = {k.removeprefix("sk-") for k in self.config.valid_keys}
         if (valid and token not in valid) or token.startswith("invalid"):
             raise openai_error(401, "无效的令牌")
+        return token
 
     # --- failure injection -----------------------------------------------------------------
     def inject_on_submit(self, marks: set[str], family: str) -> None:
@@ -202,7 +249,13 @@ class SimulatorApp:
         if "401" in marks:
             raise openai_error(401, "无效的令牌")
         if "quota" in marks:
+            if family == "mj" and self.config.strict:  # Youchuan's own 402, passed through
+                raise youchuan_error(402, "余额不足 (insufficient balance) ")
             raise openai_error(403, "用户额度不足 (user quota is not enough)", "new_api_error")
+        if "upstream-401" in marks:
+            if family == "mj":  # Youchuan's 401 (invalid app): not our key
+                raise youchuan_error(401, "invalid app ")
+            raise task_error(401, "Unauthorized", "upstream authentication failed")
         if "429" in marks:
             if family == "mj":
                 raise mj_error(30, "当前分组上游负载已饱和，请稍后再试", status=429)
@@ -218,6 +271,8 @@ class SimulatorApp:
         if "500" in marks:
             raise task_error(500, "do_request_failed", "请求上游地址失败")
         if "moderation" in marks:
+            if family == "mj" and self.config.strict:  # §0: Youchuan's 403 + code 4
+                raise youchuan_error(403, "Prompt包含敏感词汇 ")
             if family == "mj":
                 raise mj_error(24, "sensitive prompt: banned word detected ")
             raise task_error(
@@ -285,6 +340,8 @@ class SimulatorApp:
         if body.get("image") and body.get("images"):
             raise task_error(400, "invalid_request", "image and images cannot be used together")
         images = body.get("images") or ([body["image"]] if body.get("image") else [])
+        if self.config.strict:
+            self.check_image_request(model, prompt, body, images)
         params = {
             "aspect_ratio": body.get("aspect_ratio")
             or (body.get("metadata") or {}).get("aspect_ratio"),
@@ -293,7 +350,14 @@ class SimulatorApp:
         }
         task_id = self.new_task_id()
         self.state.add_task(
-            task_id, "image", "generate", model, prompt, params, markers=",".join(sorted(marks))
+            task_id,
+            "image",
+            "generate",
+            model,
+            prompt,
+            params,
+            markers=",".join(sorted(marks)),
+            account=self.account,
         )
         self.state.bump("submit.image")
         self.inject_after_create(marks)
@@ -307,8 +371,26 @@ class SimulatorApp:
             "created_at": int(time.time()),
         }
 
+    def check_image_request(self, model: str, prompt: str, body: dict, images: list) -> None:
+        """§0: the backend's payload rules; every failure is HTTP 500 build_request_failed."""
+        if len(prompt) > 10_000:
+            raise build_failed("prompt must be at most 10000 characters")
+        size = body.get("size") or "1K"
+        if size not in IMAGE_SIZES[model]:
+            raise build_failed(f"unsupported size {size} for {model}")
+        ratio = body.get("aspect_ratio") or (body.get("metadata") or {}).get("aspect_ratio")
+        if ratio and ratio not in IMAGE_RATIOS[model]:
+            raise build_failed(f"unsupported aspect_ratio {ratio} for {model}")
+        if len(images) > 14:
+            raise build_failed("at most 14 reference images")
+        for url in images:
+            name = urlsplit(str(url)).path.rsplit("/", 1)[-1]
+            if "." in name and name.rsplit(".", 1)[1].lower() not in REFERENCE_EXTENSIONS:
+                raise build_failed(f"unsupported image format: {name.rsplit('.', 1)[1]}")
+
     def image_fetch(self, _body, task_id: str):
-        task = self.state.task(task_id)
+        task = self.state.task(task_id, self.account)
+        # §0: a fetch finds any of the caller's tasks by id (a video id answers here too).
         if not task or task["kind"] != "image":
             raise task_error(400, "task_not_exist")
         self.maybe_flaky_fetch(task)
@@ -336,12 +418,20 @@ class SimulatorApp:
                 },
             )
         elif phase == "failure":
-            data.update(
-                status="failed",
-                format="png",
-                error={"message": "upstream task failed: image generation error (task_code=500)"},
-                usage={"input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
-            )
+            reason = "upstream task failed: image generation error (task_code=500)"
+            if self.config.strict:
+                # §0: the realtime answer keeps error null and puts the reason in `url`.
+                data.update(status="failed", url=reason)
+            else:
+                data.update(
+                    status="failed",
+                    format="png",
+                    error={"message": reason},
+                    usage={"input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
+                )
+        if phase == "success" and self.config.strict and media.seed_of(task_id) % 2:
+            data["format"] = "mp4"  # §0: a realtime answer: format mp4, no usage
+            data.pop("usage", None)
         return {"code": "success", "message": "", "data": data}
 
     # --- video -----------------------------------------------------------------------------
@@ -416,6 +506,12 @@ class SimulatorApp:
                 w, h = int(match.group(1)), int(match.group(2))
                 resolution = f"{min(w, h)}p"
                 aspect = f"{w}:{h}"
+        if self.config.strict and model.endswith("-fast") and resolution == "1080p":
+            raise task_error(
+                400,
+                "unsupported_resolution_for_fast_variant",
+                f"{model} supports 480p and 720p only",
+            )
         params = {
             "images": images,
             "duration": int(duration),
@@ -426,7 +522,14 @@ class SimulatorApp:
         }
         task_id = self.new_task_id()
         self.state.add_task(
-            task_id, "video", "generate", model, prompt, params, markers=",".join(sorted(marks))
+            task_id,
+            "video",
+            "generate",
+            model,
+            prompt,
+            params,
+            markers=",".join(sorted(marks)),
+            account=self.account,
         )
         self.state.bump("submit.video")
         self.inject_after_create(marks)
@@ -459,6 +562,8 @@ class SimulatorApp:
             "created_at": int(task["created"]),
             "progress": 0,
         }
+        if self.config.strict:
+            obj["metadata"] = {"url": ""}  # §0: always present, "" while running
         if phase == "queued":
             obj.update(
                 status="unknown" if fraction < 0.3 else "queued",
@@ -493,20 +598,34 @@ class SimulatorApp:
                     "total_tokens": 64980 * int(p.get("duration", 5)),
                 },
             )
+            if self.config.strict and task["model"].startswith("ima-pro"):
+                obj["amount_usd"] = self.video_price(task)  # §0: what the task cost
         else:
+            reason = "video generation failed upstream (task_code=601400)"
             obj.update(
                 status="failed",
                 progress=100,
                 completed_at=int(self.finished_at(task)),
                 error={
-                    "code": "InternalServiceError",
-                    "message": "video generation failed upstream (task_code=601400)",
+                    "code": "task_failed" if self.config.strict else "InternalServiceError",
+                    "message": reason,
                 },
             )
+            if self.config.strict:
+                obj["metadata"] = {"url": reason}  # §0: the fail reason sits here too
         return obj
 
+    @staticmethod
+    def video_price(task: dict) -> float:
+        """A made-up but stable price: per second, by resolution, fast at 60 %."""
+        p = task["params"]
+        per_second = {"480p": 0.05, "720p": 0.08, "1080p": 0.14}.get(p.get("resolution"), 0.08)
+        if task["model"].endswith("-fast"):
+            per_second *= 0.6
+        return round(per_second * int(p.get("duration", 5)), 4)
+
     def _video_task(self, task_id: str) -> dict:
-        task = self.state.task(task_id)
+        task = self.state.task(task_id, self.account)
         if not task or task["kind"] != "video":
             raise task_error(400, "task_not_exist")
         self.maybe_flaky_fetch(task)
@@ -537,6 +656,13 @@ class SimulatorApp:
         }
 
     def video_content(self, _body, task_id: str):
+        if self.config.strict:  # §0: OpenAI-shaped errors on the content route
+            task = self.state.task(task_id, self.account)
+            if not task or task["kind"] != "video":
+                raise openai_error(404, f"task {task_id} not found", "invalid_request_error")
+            if self.phase(task)[0] != "success":
+                raise openai_error(400, "task is not completed yet", "invalid_request_error")
+            return 200, self.render(task, 0, "mp4"), {"Content-Type": "video/mp4"}
         task = self._video_task(task_id)
         if self.phase(task)[0] != "success":
             raise task_error(400, "task_not_completed", "task is not completed")
@@ -566,6 +692,7 @@ class SimulatorApp:
             prompt,
             {"state": body.get("state", "")},
             markers=",".join(sorted(marks)),
+            account=self.account,
         )
         self.state.bump("submit.mj")
         self.inject_after_create(marks)
@@ -588,6 +715,7 @@ class SimulatorApp:
             prompt,
             {"images": images, "dimensions": dimensions},
             markers=",".join(sorted(marks)),
+            account=self.account,
         )
         self.state.bump("submit.mj")
         return self.mj_submitted(task_id)
@@ -598,7 +726,7 @@ class SimulatorApp:
             raise mj_error(4, "action_is_required ")
         if action not in MJ_CHANGE_ACTIONS:
             raise mj_error(4, f"unknown_action:{action} ")
-        parent = self.state.task(str(body.get("taskId") or ""))
+        parent = self.state.task(str(body.get("taskId") or ""), self.account)
         if not parent or parent["kind"] != "mj":
             raise mj_error(4, "task_not_found ")
         if self.phase(parent)[0] != "success":
@@ -610,20 +738,21 @@ class SimulatorApp:
             index = 0
         if index < 1:
             raise mj_error(4, "index_is_required ")
-        if index > 4:
+        if index > 4 and not self.config.strict:  # §0: the gateway checks no upper bound
             raise mj_error(4, "index_out_of_range ")
+        index = min(index, 4)
         if action == "REMIX" and not (body.get("prompt") or "").strip():
             raise mj_error(4, "prompt_is_required ")
         prompt = body.get("prompt") or ""
         marks = markers_of(prompt)  # markers in a remix/extra prompt steer the child task
         self.inject_on_submit(marks, "mj")
         task_id = self.new_mj_id()
-        params = {
-            k: body.get(k)
-            for k in ("direction", "scale", "mode", "maskBase64")
-            if body.get(k) not in (None, "")
-        }
-        params["remix_prompt"] = prompt
+        # §0: the stored gateway drops direction/scale/mode and sends the parent's prompt on.
+        kept = (
+            ("maskBase64",) if self.config.strict else ("direction", "scale", "mode", "maskBase64")
+        )
+        params = {k: body.get(k) for k in kept if body.get(k) not in (None, "")}
+        params["remix_prompt"] = "" if self.config.strict else prompt
         self.state.add_task(
             task_id,
             "mj",
@@ -634,6 +763,7 @@ class SimulatorApp:
             parent=parent["id"],
             pindex=index,
             markers=",".join(sorted(marks)),
+            account=self.account,
         )
         self.state.bump("submit.mj")
         return self.mj_submitted(task_id)
@@ -666,6 +796,15 @@ class SimulatorApp:
             return self.mj_change(change)
         raise mj_error(4, f"unknown_action:{custom_id} ")
 
+    def single_grid_url(self, task: dict) -> bool:
+        """Whether this grid task answers with one URL (the 2x2 grid as one picture), §0."""
+        marks = set((task["markers"] or "").split(","))
+        if "grid-url" in marks:
+            return True
+        if "four-urls" in marks or self.config.mj_single_url == "never":
+            return False
+        return self.config.mj_single_url == "always" or media.seed_of(task["id"]) % 2 == 0
+
     def mj_object(self, task: dict) -> dict:
         phase, _ = self.phase(task)
         submit_ms = int(task["created"] * 1000)
@@ -693,20 +832,30 @@ class SimulatorApp:
             "maskBase64": "",
             "properties": None,
         }
+        if self.config.strict:
+            # §0: no mj_id; `urls` absent (omitempty) and imageUrl "" until success.
+            del obj["mj_id"], obj["urls"]
         if phase in ("running", "success", "failure"):
             obj["startTime"] = submit_ms + int(self.config.queue_s.get("mj", 1.0) * 1000)
         if phase == "running":
             obj["progress"] = "50%"
-            obj["imageUrl"] = f"{self.base}/mj/image/{task['id']}?rand={time.time_ns()}"
+            if not self.config.strict:
+                obj["imageUrl"] = f"{self.base}/mj/image/{task['id']}?rand={time.time_ns()}"
         elif phase == "success":
-            count = 1 if task["action"] == "UPSCALE" else 4
+            if task["action"] == "UPSCALE":
+                urls = [self.media_url(task["id"], 0)]
+            elif self.single_grid_url(task):
+                urls = [self.media_url(task["id"], "grid")]
+            else:
+                urls = [self.media_url(task["id"], n) for n in range(4)]
+            remix = (task["params"].get("remix_prompt") or "").strip()
             obj.update(
                 status="SUCCESS",
                 progress="100%",
                 finishTime=int(self.finished_at(task) * 1000),
                 imageUrl=f"{self.base}/mj/image/{task['id']}",
-                urls=[self.media_url(task["id"], n) for n in range(count)],
-                properties={"finalPrompt": task["prompt"], "finalZhPrompt": ""},
+                urls=urls,
+                properties={"finalPrompt": remix or task["prompt"], "finalZhPrompt": ""},
             )
         elif phase == "failure":
             obj.update(
@@ -718,7 +867,7 @@ class SimulatorApp:
         return obj
 
     def mj_fetch(self, _body, task_id: str):
-        task = self.state.task(task_id)
+        task = self.state.task(task_id, self.account)
         if not task or task["kind"] != "mj":
             raise mj_error(4, "task_no_found ")
         self.maybe_flaky_fetch(task)
@@ -727,14 +876,18 @@ class SimulatorApp:
     def mj_list(self, body: dict):
         ids = body.get("ids") or []
         if not isinstance(ids, list):
+            if self.config.strict:  # §0
+                raise Reply(400, {"error": "do_request_failed "})
             raise mj_error(4, "ids must be a list ")
-        tasks = [self.state.task(str(i)) for i in ids[:500]]
+        tasks = [self.state.task(str(i), self.account) for i in ids[:500]]
         return [self.mj_object(t) for t in tasks if t and t["kind"] == "mj"]
 
     def mj_image(self, task_id: str):
         task = self.state.task(task_id)
         if not task or task["kind"] != "mj":
             raise Reply(400, {"error": "midjourney_task_not_found"})
+        if self.config.strict and self.phase(task)[0] != "success":
+            raise Reply(500, {"error": "http_get_image_failed"})  # §0: nothing stored yet
         return 200, self.render(task, "grid", "png"), {"Content-Type": "image/png"}
 
     # --- assets (family E: HTTP 200 with success:false on errors) ---------------------------
@@ -823,10 +976,12 @@ class SimulatorApp:
             "model": model,
             "created": now,
             "updated": now,
+            "account": self.account,
         }
         self.state.execute(
-            "INSERT INTO groups(id, name, description, group_type, project_name, model, created, updated)"
-            " VALUES (:id, :name, :description, :group_type, :project_name, :model, :created, :updated)",
+            "INSERT INTO groups(id, name, description, group_type, project_name, model, created,"
+            " updated, account) VALUES (:id, :name, :description, :group_type, :project_name,"
+            " :model, :created, :updated, :account)",
             row,
         )
         self.state.bump("submit.asset_group")
@@ -845,7 +1000,7 @@ class SimulatorApp:
     def group_list(self, body: dict):
         filters = body.get("filters") or {}
         page, size, order = self._paging(body)
-        sql, args = "SELECT * FROM groups WHERE deleted = 0", []
+        sql, args = "SELECT * FROM groups WHERE deleted = 0 AND account = ?", [self.account]
         if filters.get("name"):
             sql += " AND name LIKE ?"
             args.append(f"%{filters['name']}%")
@@ -860,13 +1015,17 @@ class SimulatorApp:
             (*args, size, (page - 1) * size),
         )
         items = [self.group_item(r) for r in rows]
-        # Quirk: TotalCount is the number of items on this page, not the total.
-        return self.ok(
-            {"Items": items, "TotalCount": len(items), "PageNumber": page, "PageSize": size}
-        )
+        total = len(items)
+        if self.config.strict:  # §0: group/list passes the upstream TotalCount on unchanged
+            count_sql = "SELECT COUNT(*) AS n FROM (" + sql + ")"  # noqa: S608 (placeholders only)
+            total = self.state.one(count_sql, tuple(args))["n"]
+        return self.ok({"Items": items, "TotalCount": total, "PageNumber": page, "PageSize": size})
 
     def _group(self, group_id: str) -> dict:
-        row = self.state.one("SELECT * FROM groups WHERE id = ? AND deleted = 0", (group_id or "",))
+        row = self.state.one(
+            "SELECT * FROM groups WHERE id = ? AND deleted = 0 AND account = ?",
+            (group_id or "", self.account),
+        )
         if not row:
             raise self.fail("asset group not found")
         return row
@@ -889,7 +1048,9 @@ class SimulatorApp:
         return self.ok({"Id": row["id"]})
 
     def live_asset_count(self) -> int:
-        return self.state.one("SELECT COUNT(*) AS n FROM assets WHERE deleted = 0")["n"]
+        return self.state.one(
+            "SELECT COUNT(*) AS n FROM assets WHERE deleted = 0 AND account = ?", (self.account,)
+        )["n"]
 
     def asset_create(self, body: dict):
         group_id = self.pick(body, "group_id", "groupId", "GroupId", default="")
@@ -926,10 +1087,12 @@ class SimulatorApp:
             "project_name": group["project_name"],
             "created": now,
             "updated": now,
+            "account": self.account,
         }
         self.state.execute(
-            "INSERT INTO assets(id, group_id, name, url, asset_type, project_name, created, updated)"
-            " VALUES (:id, :group_id, :name, :url, :asset_type, :project_name, :created, :updated)",
+            "INSERT INTO assets(id, group_id, name, url, asset_type, project_name, created,"
+            " updated, account) VALUES (:id, :group_id, :name, :url, :asset_type, :project_name,"
+            " :created, :updated, :account)",
             row,
         )
         self.state.bump("submit.asset")
@@ -938,7 +1101,7 @@ class SimulatorApp:
     def asset_list(self, body: dict):
         filters = body.get("filters") or {}
         page, size, order = self._paging(body)
-        sql, args = "SELECT * FROM assets WHERE deleted = 0", []
+        sql, args = "SELECT * FROM assets WHERE deleted = 0 AND account = ?", [self.account]
         if filters.get("group_ids"):
             sql += f" AND group_id IN ({','.join('?' * len(filters['group_ids']))})"
             args += list(filters["group_ids"])
@@ -955,7 +1118,10 @@ class SimulatorApp:
         )
 
     def _asset(self, asset_id: str) -> dict:
-        row = self.state.one("SELECT * FROM assets WHERE id = ? AND deleted = 0", (asset_id or "",))
+        row = self.state.one(
+            "SELECT * FROM assets WHERE id = ? AND deleted = 0 AND account = ?",
+            (asset_id or "", self.account),
+        )
         if not row:
             raise self.fail("asset not found")
         return row
@@ -1104,8 +1270,10 @@ class SimulatorApp:
                 media.zoom_out(base, p.get("scale") or 2.0, seed, prompt), seed + n, 0.1 * n
             )
         if action == "PAN":
+            # Strict: the gateway dropped `direction`, so Youchuan gets Go's zero value, 0 (down).
+            fallback = 0 if self.config.strict else 1
             direction = {0: "down", 1: "right", 2: "up", 3: "left"}.get(
-                int(p.get("direction") or 1), "right"
+                int(p.get("direction") if p.get("direction") is not None else fallback), "down"
             )
             return media.vary(
                 media.pan(base, direction, p.get("scale") or 1.5, seed, prompt), seed + n, 0.1 * n
@@ -1136,18 +1304,37 @@ class SimulatorApp:
         if own:
             task = self.state.task(own.group(1))
             return self.picture(task, int(own.group(2))) if task else None
-        if parts.hostname not in {"127.0.0.1", "localhost", "::1"} or parts.scheme not in {
-            "http",
-            "https",
-        }:
-            return None  # never reach out to the internet from the simulator
+        if not self.may_fetch(url):
+            return None  # never reach out anywhere but our own signed links
+        with self._fetched_lock:
+            if url in self._fetched:  # one fetch per link, however many pictures use it
+                return self._fetched[url]
+        image = None
         try:
             import httpx
 
-            response = httpx.get(url, timeout=3.0)
+            response = httpx.get(url, timeout=3.0, follow_redirects=False)
             response.raise_for_status()
-            image = Image.open(io.BytesIO(response.content))
-            image.load()
-            return image
+            if len(response.content) <= 20 * 1024 * 1024:
+                Image.MAX_IMAGE_PIXELS = 50_000_000
+                image = Image.open(io.BytesIO(response.content))
+                image.load()
         except Exception:
-            return None
+            image = None
+        with self._fetched_lock:
+            if len(self._fetched) >= 64:
+                self._fetched.pop(next(iter(self._fetched)))
+            self._fetched[url] = image
+        return image
+
+    def may_fetch(self, url: str) -> bool:
+        """Loopback http(s) only; with `fetch_prefixes`, only links starting with one of them."""
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or parts.hostname not in {
+            "127.0.0.1",
+            "localhost",
+            "::1",
+        }:
+            return False
+        prefixes = self.config.fetch_prefixes
+        return prefixes is None or any(url.startswith(p) for p in prefixes if p)

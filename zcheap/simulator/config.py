@@ -26,6 +26,16 @@ class SimConfig:
     valid_keys: tuple[str, ...] = ()  # empty: any non-empty key is accepted
     asset_quota_enabled: bool = True
     asset_quota_max: int = 500
+    # Strict (the default) answers like Zcheap's backend source (contract §0): validation and
+    # status codes, the MJ running shape, dropped MJ change parameters, single-URL grids.
+    # Lenient (strict=False) is the older, forgiving behaviour; only ask for it explicitly.
+    strict: bool = True
+    # MJ grids: "some" tasks answer with one grid URL and some with four (by task id), or
+    # "always" one, or "never" (four). Markers [sim:grid-url] / [sim:four-urls] force either.
+    mj_single_url: str = "some"
+    # Reference links the simulator may fetch (URL prefixes). None: any loopback URL (tests and
+    # the standalone server); demo mode passes only our own signed-link prefix.
+    fetch_prefixes: tuple[str, ...] | None = None
 
     @classmethod
     def fast(cls, **overrides) -> SimConfig:
@@ -42,6 +52,11 @@ class SimConfig:
     @classmethod
     def demo(cls, **overrides) -> SimConfig:
         return replace(cls(), **overrides)
+
+    @classmethod
+    def lenient(cls, **overrides) -> SimConfig:
+        """The forgiving simulator (accepts what the real backend refuses). Explicit only."""
+        return cls.fast(strict=False, mj_single_url="never", **overrides)
 
     def total_s(self, kind: str) -> float:
         return self.queue_s.get(kind, 1.0) + self.run_s.get(kind, 3.0)

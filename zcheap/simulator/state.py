@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -23,6 +24,8 @@ CREATE TABLE IF NOT EXISTS assets (
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER);
 """
+# Each API key is its own account (tasks, asset groups, assets, quota): added to older files.
+ACCOUNT_COLUMNS = ("tasks", "groups", "assets")
 
 
 class State:
@@ -34,6 +37,12 @@ class State:
         self._local = threading.local()
         with self._conn() as conn:
             conn.executescript(SCHEMA)
+            for table in ACCOUNT_COLUMNS:
+                columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if "account" not in columns:
+                    # another process may have added it just now
+                    with contextlib.suppress(sqlite3.OperationalError):
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN account TEXT DEFAULT ''")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -77,10 +86,11 @@ class State:
         parent: str = "",
         pindex: int = 0,
         markers: str = "",
+        account: str = "",
     ) -> dict:
         self.execute(
-            "INSERT INTO tasks(id, kind, action, model, prompt, params, created, parent, pindex, markers)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO tasks(id, kind, action, model, prompt, params, created, parent, pindex,"
+            " markers, account) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 task_id,
                 kind,
@@ -92,12 +102,16 @@ class State:
                 parent,
                 pindex,
                 markers,
+                account,
             ),
         )
         return self.task(task_id)
 
-    def task(self, task_id: str) -> dict | None:
+    def task(self, task_id: str, account: str | None = None) -> dict | None:
+        """The task, or None; with ACCOUNT, only when that account owns it."""
         row = self.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+        if row and account is not None and (row.get("account") or "") != account:
+            return None
         if row:
             row["params"] = json.loads(row["params"] or "{}")
         return row
