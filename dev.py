@@ -80,6 +80,8 @@ def run(port: int) -> int:
         stdout=subprocess.DEVNULL,
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Only the development run command turns demo mode (the built-in simulator) on.
+    env.setdefault("ZCHEAP_DEMO_MODE", "1")
     # The simulator fetches reference images from our signed links on this server.
     env.setdefault("ZCHEAP_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     # Each child gets its own process group, so stopping reaches runserver's autoreloader

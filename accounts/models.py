@@ -102,8 +102,13 @@ class Team(models.Model):
 
     @property
     def demo_mode(self) -> bool:
-        """A team without a key works against the built-in simulator."""
-        return not self.api_key_encrypted
+        """A team without a key works against the built-in simulator, when demo mode is on."""
+        return not self.api_key_encrypted and settings.ZCHEAP_DEMO_MODE
+
+    @property
+    def needs_key(self) -> bool:
+        """No key and demo mode off: nothing can be sent until an owner adds a key."""
+        return not self.api_key_encrypted and not settings.ZCHEAP_DEMO_MODE
 
     @property
     def effective_base_url(self) -> str:

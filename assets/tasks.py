@@ -43,6 +43,8 @@ def poll_assets(team_id: int) -> int:
 def sync_all_teams() -> None:
     """Periodic sync: run from cron or a scheduler (`manage.py sync_assets`)."""
     for team in Team.objects.all():
+        if team.needs_key:  # no key and demo mode off: nothing to sync with
+            continue
         try:
             sync.sync_team(team)
         except Exception:  # one team's bad key must not stop the others

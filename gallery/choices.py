@@ -11,14 +11,14 @@ IMAGE_MODELS = [
     ("gemini-3.1-flash-image-preview", _("Gemini 3.1 Flash — faster, more shapes")),
 ]
 COMMON_RATIOS = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
-# GUESS (contract): Flash may also accept extreme ratios and a 512 size.
+# Contract §0 (backend source): Flash also takes the extreme ratios and the "512px" size.
 IMAGE_RATIOS = {
     "gemini-3-pro-image-preview": COMMON_RATIOS,
     "gemini-3.1-flash-image-preview": [*COMMON_RATIOS, "1:4", "4:1", "1:8", "8:1"],
 }
 IMAGE_SIZES = {
     "gemini-3-pro-image-preview": ["1K", "2K", "4K"],
-    "gemini-3.1-flash-image-preview": ["512", "1K", "2K", "4K"],
+    "gemini-3.1-flash-image-preview": ["512px", "1K", "2K", "4K"],
 }
 RATIO_LABELS = {
     "1:1": _("Square 1:1"),
@@ -37,7 +37,8 @@ RATIO_LABELS = {
     "8:1": _("Very wide 8:1"),
 }
 SIZE_LABELS = {
-    "512": _("Small (512)"),
+    "512px": _("Small (512px)"),
+    "512": _("Small (512px)"),  # rows made before the §0 fix; sent as 512px
     "1K": _("Standard (1K)"),
     "2K": _("Large (2K)"),
     "4K": _("Huge (4K)"),
@@ -70,11 +71,11 @@ PAN_DIRECTIONS = [("left", "←"), ("up", "↑"), ("right", "→"), ("down", "�
 
 VIDEO_MODELS = [
     ("ima-pro", _("IMA-Pro — best quality")),
-    ("ima-pro-fast", _("IMA-Pro Fast — quicker, 720p")),
+    ("ima-pro-fast", _("IMA-Pro Fast — quicker, up to 720p")),
 ]
 VIDEO_DURATIONS = [4, 5, 6, 8, 10, 12, 15]
 VIDEO_RESOLUTIONS = ["480p", "720p", "1080p"]
-FAST_VIDEO_RESOLUTIONS = ["720p"]  # GUESS (contract): the fast variants are likely 720p only
+FAST_VIDEO_RESOLUTIONS = ["480p", "720p"]  # contract §0: 1080p is refused for the fast variant
 VIDEO_RATIOS = ["16:9", "9:16", "4:3", "3:4", "1:1", "21:9"]
 ROLE_MODES = [("reference", _("Reference images (1–14)")), ("frame", _("First / last frame (1–2)"))]
 MAX_VIDEO_REFERENCES = 14

@@ -72,6 +72,20 @@ MJ_PICTURE_ACTIONS = frozenset(
 )
 
 
+class ActionCheck(models.TextChoices):
+    """What the result of an MJ action showed about whether Zcheap applied it (issue 10 point 3).
+
+    The stored gateway source drops the pan direction, zoom scale and remix mode and replaces a
+    change prompt with the parent's (contract §0), so we look at what came back.
+    """
+
+    UNCHECKED = "", _("Not checked")
+    APPLIED = "applied", _("Looks applied")
+    PAN_IGNORED = "pan_ignored", _("Pan direction not applied")
+    PROMPT_IGNORED = "prompt_ignored", _("New prompt not used")
+    UPSCALE_GRID = "upscale_grid", _("Upscale came back as a grid")
+
+
 class Generation(models.Model):
     """One request to Zcheap: an image, an MJ imagine/blend/action, or a video."""
 
@@ -105,6 +119,11 @@ class Generation(models.Model):
     upstream_error = models.TextField(blank=True)  # raw upstream text, behind a disclosure
     usage = models.JSONField(default=dict, blank=True)
     result_urls = models.JSONField(default=list, blank=True)
+    # What Zcheap says the task cost (`amount_usd`, contract §0), when it says so.
+    amount_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    action_check = models.CharField(
+        max_length=20, choices=ActionCheck.choices, blank=True, default="", db_index=True
+    )
 
     # Worker bookkeeping: our own lease, attempts, schedule and deadlines (the queue backend
     # neither retries nor recovers tasks from a killed worker).
@@ -242,15 +261,45 @@ class Generation(models.Model):
         }
         return str(notes.get(self.error_code, ""))
 
-    @property
+    @cached_property
     def mj_single(self) -> bool:
-        """An upscale is one image: its actions need no image number."""
-        return self.action == "upscale"
+        """One picture (an upscale, or any result that did not give four): U/V need four."""
+        if self.action == "upscale":
+            return True
+        if self.state == State.DONE:
+            return len(self.items.all()) < 4  # uses a prefetch when there is one
+        return False
 
     @property
     def mj_indexes(self) -> list[int]:
-        """Which images of this result MJ actions can pick (1-4 for a grid, 1 for an upscale)."""
+        """Which images of this result MJ actions can pick (1-4 for a grid, 1 for a single)."""
         return [1] if self.mj_single else [1, 2, 3, 4]
+
+    @property
+    def asked_prompt(self) -> str:
+        """The prompt the user asked for: a remix or vary region's own prompt, else the prompt."""
+        return (self.params or {}).get("remix_prompt") or self.prompt
+
+    @property
+    def action_warning(self) -> str:
+        """Plain words for the card when the result shows the action was not applied."""
+        params = self.params or {}
+        if self.action_check == ActionCheck.PAN_IGNORED:
+            return gettext(
+                "Zcheap did not extend the picture in the direction you chose (%(direction)s); "
+                "it came back extended another way. Zcheap may not pass the pan direction on."
+            ) % {"direction": dict(choices.PAN_DIRECTIONS).get(params.get("direction"), "?")}
+        if self.action_check == ActionCheck.PROMPT_IGNORED:
+            return gettext(
+                "Zcheap reports it drew the original prompt, not your new one. The new prompt "
+                "may not have been used."
+            )
+        if self.action_check == ActionCheck.UPSCALE_GRID:
+            return gettext(
+                "You asked for an upscale of one picture, but Zcheap returned a grid. The "
+                "upscale may not have been applied."
+            )
+        return ""
 
     @property
     def can_retry(self) -> bool:

@@ -20,6 +20,7 @@ def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.ZCHEAP_DEMO_MODE = True  # keyless teams use the simulator in tests (off by default)
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     settings.STORAGES = {
         **settings.STORAGES,

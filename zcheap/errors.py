@@ -37,6 +37,16 @@ class ZcheapError(Exception):
         )
 
 
+class NoApiKeyError(ZcheapError):
+    """The team has no key and demo mode is off: nothing was sent."""
+
+    default_message = _(
+        "This team has no Zcheap API key yet, so nothing was sent. An owner can add the key on "
+        "the team page."
+    )
+    not_sent = True
+
+
 class AuthenticationError(ZcheapError):
     default_message = _(
         "Zcheap refused the API key. Check the key in the team settings (it may be wrong, "

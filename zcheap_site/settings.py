@@ -335,6 +335,9 @@ ZCHEAP_BASE_URL = env("ZCHEAP_BASE_URL", "https://zcheap.ai")
 # Public base URL at which Zcheap can fetch our signed reference-media links.
 ZCHEAP_PUBLIC_BASE_URL = env("ZCHEAP_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ZCHEAP_SIMULATOR_DB = Path(env("ZCHEAP_SIMULATOR_DB", str(DATA_DIR / "simulator" / "state.db")))
+# Demo mode: a team without an API key runs on the built-in simulator. Off unless enabled here
+# (`python3 dev.py` turns it on for development; production leaves it off, issue 11).
+ZCHEAP_DEMO_MODE = envbool("ZCHEAP_DEMO_MODE", False)
 ZCHEAP_DEMO_SPEED = env("ZCHEAP_DEMO_SPEED", "demo")  # demo (a few seconds) or fast
 # A simulator failure marker applied to every demo submit (e.g. 429, hang, moderation).
 ZCHEAP_DEMO_INJECT = env("ZCHEAP_DEMO_INJECT", "")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from assets.selectors import active_assets_for
 from gallery import choices
 from gallery.models import Generation, Kind, MediaItem, ReferenceUpload, State
+from zcheap import types as zcheap_types
 from zcheap_site.params import parse_ids
 
 from . import uploads
@@ -86,6 +87,7 @@ class ReferencesMixin(forms.Form):
     max_references = choices.MAX_IMAGE_REFERENCES
     min_references = 0
     assets_as_urls = True  # image and MJ tasks take an asset's URL; video tasks take asset://ID
+    png_jpeg_links_only = False  # the image route refuses links ending in .webp/.gif (§0)
 
     def __init__(self, *args, team=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,7 +133,19 @@ class ReferencesMixin(forms.Form):
         return set(parse_ids(value))
 
     def clean_reference_urls(self) -> list[str]:
-        return http_urls(self.cleaned_data.get("reference_urls", ""))
+        urls = http_urls(self.cleaned_data.get("reference_urls", ""))
+        if self.png_jpeg_links_only:
+            for url in urls:
+                if not zcheap_types.reference_extension_ok(url):
+                    raise ValidationError(
+                        _(
+                            "“%(url)s” is not a PNG or JPEG link. Zcheap takes only links ending "
+                            "in .png, .jpg or .jpeg (or with no file ending); upload the file "
+                            "instead and it is converted for you."
+                        )
+                        % {"url": url[:80]}
+                    )
+        return urls
 
     def reference_count(self) -> int:
         data = self.cleaned_data
@@ -206,6 +220,7 @@ class ReferencesMixin(forms.Form):
 
 
 class ImageForm(ReferencesMixin):
+    png_jpeg_links_only = True
     model = forms.ChoiceField(
         label=gettext_lazy("Model"),
         choices=choices.IMAGE_MODELS,
@@ -504,7 +519,7 @@ class VideoForm(ReferencesMixin):
             cleaned.get("model") == "ima-pro-fast"
             and cleaned.get("resolution") not in choices.FAST_VIDEO_RESOLUTIONS
         ):
-            self.add_error("resolution", _("IMA-Pro Fast makes 720p videos only."))
+            self.add_error("resolution", _("IMA-Pro Fast makes 480p or 720p videos only."))
         return cleaned
 
     def create(self, request) -> Generation:

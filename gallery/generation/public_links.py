@@ -35,8 +35,16 @@ def public_url(obj, *, ttl: int | None = None) -> str:
     if settings.STORAGE_BACKEND == "s3":
         return obj.file.storage.url(obj.file.name, expire=ttl or _default_ttl())
     token = signing.dumps({"k": kind, "id": obj.pk, "ttl": ttl or _default_ttl()}, salt=SALT)
-    path = reverse("public_media", args=[token])
+    # The link ends in the file's own extension: Zcheap's image route refuses links that end
+    # in anything but .png/.jpg/.jpeg (contract §0), and uploads are stored as PNG or JPEG.
+    extension = obj.file.name.rsplit(".", 1)[-1].lower() if "." in obj.file.name else "png"
+    path = reverse("public_media_named", args=[token, f"ref.{extension}"])
     return settings.ZCHEAP_PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def public_path_prefix() -> str:
+    """Where every signed link lives (the demo simulator may fetch only below it)."""
+    return settings.ZCHEAP_PUBLIC_BASE_URL.rstrip("/") + "/p/"
 
 
 def resolve(token: str):
@@ -60,7 +68,7 @@ def resolve(token: str):
 
 @login_not_required
 @require_safe
-def public_media(request: HttpRequest, token: str) -> FileResponse:
+def public_media(request: HttpRequest, token: str, filename: str = "") -> FileResponse:
     obj = resolve(token)
     content_type = obj.content_type or mimetypes.guess_type(obj.file.name)[0]
     response = FileResponse(

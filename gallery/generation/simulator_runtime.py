@@ -18,28 +18,34 @@ from zcheap.simulator import (
     in_process_transport,
 )
 
-DEMO_KEY = "demo"
+
+def demo_key(team) -> str:
+    """Each team is its own simulated account (tasks, assets, quota), issue 11 item 4."""
+    return f"demo-team-{team.pk}"
 
 
 def demo_config() -> SimConfig:
+    from .public_links import public_path_prefix
+
     path = settings.ZCHEAP_SIMULATOR_DB
     factory = SimConfig.fast if settings.ZCHEAP_DEMO_SPEED == "fast" else SimConfig.demo
     return factory(
         state_path=path,
         asset_quota_max=settings.ZCHEAP_DEMO_ASSET_QUOTA,
         inject=settings.ZCHEAP_DEMO_INJECT,
+        # The simulator fetches references only from our own signed links (issue 11 item 3).
+        fetch_prefixes=(public_path_prefix(),),
     )
 
 
-def demo_client(**kwargs) -> ZcheapClient:
-    return ZcheapClient(
-        IN_PROCESS_BASE_URL, DEMO_KEY, transport=in_process_transport(demo_config()), **kwargs
-    )
+def demo_client(team, **kwargs) -> ZcheapClient:
+    transport = in_process_transport(demo_config())
+    return ZcheapClient(IN_PROCESS_BASE_URL, demo_key(team), transport=transport, **kwargs)
 
 
-def demo_async_client(**kwargs) -> AsyncZcheapClient:
+def demo_async_client(team, **kwargs) -> AsyncZcheapClient:
     transport = async_in_process_transport(demo_config())
-    return AsyncZcheapClient(IN_PROCESS_BASE_URL, DEMO_KEY, transport=transport, **kwargs)
+    return AsyncZcheapClient(IN_PROCESS_BASE_URL, demo_key(team), transport=transport, **kwargs)
 
 
 def is_simulator_url(url: str) -> bool:
@@ -48,4 +54,6 @@ def is_simulator_url(url: str) -> bool:
 
 def download_transport(url: str):
     """The transport to fetch URL with: the in-process simulator for its own media, else None."""
-    return in_process_transport(demo_config()) if is_simulator_url(url) else None
+    if not (settings.ZCHEAP_DEMO_MODE and is_simulator_url(url)):
+        return None
+    return in_process_transport(demo_config())

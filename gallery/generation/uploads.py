@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from gallery.models import ReferenceUpload
+from gallery.models import MediaItem, ReferenceUpload
 
 from .media_processing import MediaError, _open
 
@@ -23,6 +23,8 @@ ALLOWED_FORMATS = {
     "WEBP": "image/webp",
     "GIF": "image/gif",
 }
+# Zcheap's image route takes PNG and JPEG only (contract §0): anything else is stored as PNG.
+SENT_AS_IS = {"PNG", "JPEG"}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -73,20 +75,63 @@ def check_image(upload) -> Image.Image:
     return image
 
 
+def as_png(source) -> bytes:
+    """SOURCE (bytes or a file) as PNG bytes: WebP, GIF (first frame) and the like, decoded
+    within IMAGE_MAX_PIXELS."""
+    image = _open(source)
+    image.seek(0)
+    bands = image.getbands()
+    frame = image.convert("RGBA" if "A" in bands or "transparency" in image.info else "RGB")
+    out = io.BytesIO()
+    frame.save(out, format="PNG")
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return out.getvalue()
+
+
 def save_reference(team, user, upload) -> ReferenceUpload:
     image = check_image(upload)
     reference = ReferenceUpload(
         team=team,
         user=user,
         original_name=upload.name[:200],
-        content_type=ALLOWED_FORMATS[image.format],
+        content_type="image/png",
         size_bytes=upload.size,
         width=image.width,
         height=image.height,
     )
+    if image.format not in SENT_AS_IS:  # Zcheap takes PNG and JPEG only (contract §0)
+        data = as_png(upload)
+        reference.size_bytes = len(data)
+        reference.file.save("reference.png", ContentFile(data), save=True)
+        return reference
+    reference.content_type = ALLOWED_FORMATS[image.format]
     extension = {"JPEG": "jpg"}.get(image.format, image.format.lower())
     reference.file.save(f"reference.{extension}", upload, save=True)  # copied in chunks
     return reference
+
+
+def sendable_copy(item: MediaItem) -> MediaItem | ReferenceUpload:
+    """ITEM itself when it is PNG/JPEG, else a PNG copy (made once) that Zcheap will take."""
+    if item.content_type in {"image/png", "image/jpeg"}:
+        return item
+    name = f"gallery-item-{item.pk}.png"
+    existing = ReferenceUpload.objects.filter(team_id=item.team_id, original_name=name).first()
+    if existing is not None:
+        return existing
+    with item.file.open("rb") as handle:
+        data = as_png(handle)
+    copy = ReferenceUpload(
+        team_id=item.team_id,
+        user_id=item.user_id,
+        original_name=name,
+        content_type="image/png",
+        size_bytes=len(data),
+        width=item.width,
+        height=item.height,
+    )
+    copy.file.save("reference.png", ContentFile(data), save=True)
+    return copy
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ from gallery.models import Generation, Kind, MediaItem, ReferenceUpload
 from zcheap import types as t
 
 from . import public_links
+from . import uploads as upload_files
 
 
 class BuildError(Exception):
@@ -53,7 +54,12 @@ def reference_urls(generation: Generation) -> list[str]:
             raise BuildError(
                 _("A gallery item used as reference was deleted before the task was sent.")
             )
-        urls.append(public_links.public_url(items[pk]))
+        try:
+            urls.append(public_links.public_url(upload_files.sendable_copy(items[pk])))
+        except upload_files.MediaError:
+            raise BuildError(
+                _("A gallery item used as reference could not be read as an image.")
+            ) from None
     urls += [f"asset://{asset_id}" for asset_id in params.get("reference_assets", [])]
     urls += [u for u in params.get("reference_urls", []) if isinstance(u, str)]
     return urls
@@ -120,5 +126,6 @@ def build(generation: Generation) -> Submission:
         direction=t.PAN_DIRECTIONS.get(p.get("direction")) if action == "pan" else None,
         scale=float(p["scale"]) if p.get("scale") else None,
         mode=p.get("mode") or None,
+        base_prompt=parent.prompt,
     )
     return Submission("mj_change", (request,))

@@ -300,7 +300,10 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
                 return redirect(reverse("gallery:mj_inpaint", args=[parent.pk, index]))
         return redirect_back(request, reverse("gallery:history"))
     data = form.cleaned_data
-    if data["index"] not in parent.mj_indexes:
+    # U and V pick one of four pictures: only offered (and accepted) where four exist.
+    if data["index"] not in parent.mj_indexes or (
+        parent.mj_single and data["action"] in {"upscale", "variation"}
+    ):
         raise Http404
     params = {k: data[k] for k in ("scale", "direction", "mode", "remix_prompt") if data.get(k)}
     with transaction.atomic():
@@ -318,7 +321,9 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
             kind=Kind.MIDJOURNEY,
             action=data["action"],
             model="midjourney",
-            prompt=parent.prompt,
+            # The prompt the user asked for (remix, vary region) is the card's, the history's
+            # and the gallery's prompt; the others act on the parent's prompt.
+            prompt=(params.get("remix_prompt") or "").strip() or parent.prompt,
             params=params,
             parent=parent,
             parent_index=data["index"],

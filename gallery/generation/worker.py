@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import io
 import logging
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -22,7 +24,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gallery.models import Generation, Kind, MediaItem, MediaKind, State
+from gallery.models import ActionCheck, Generation, Kind, MediaItem, MediaKind, State
 from zcheap import errors as e
 
 from . import downloads, media_processing, upstream
@@ -206,9 +208,13 @@ def claim_due(now: datetime, limit: int) -> list[Generation]:
 async def _fetch_team(team, generations: list[Generation]) -> dict[int, object]:
     """Poll one team's generations concurrently; MJ ones in batches of 50 (list-by-condition)."""
     results: dict[int, object] = {}
-    async with async_client_for_team(
-        team, max_retries=0, max_concurrency=settings.POLL_CONCURRENCY
-    ) as client:
+    try:
+        client_cm = async_client_for_team(
+            team, max_retries=0, max_concurrency=settings.POLL_CONCURRENCY
+        )
+    except e.ZcheapError as exc:  # e.g. the key was removed with demo mode off: try later
+        return {generation.pk: exc for generation in generations}
+    async with client_cm as client:
 
         async def single(generation: Generation) -> None:
             try:
@@ -288,6 +294,8 @@ def apply_poll(generation: Generation, result, now: datetime) -> str:
             active_states,
             State.DOWNLOADING,
             result_urls=urls,
+            amount_usd=_amount(result) or generation.amount_usd,
+            action_check=_prompt_check(generation, result),
             usage=usage or generation.usage,
             error_message="",  # a late result: the "taking much longer" warning is over
             upstream_error="",
@@ -304,6 +312,7 @@ def apply_poll(generation: Generation, result, now: datetime) -> str:
             active_states,
             State.FAILED,
             error_message=message,
+            amount_usd=_amount(result) or generation.amount_usd,
             upstream_error=failure,
             error_code="upstream_failed",
             lease_until=None,
@@ -338,6 +347,30 @@ def apply_poll(generation: Generation, result, now: datetime) -> str:
         finished_at=None,
     )
     return phase
+
+
+def _amount(result) -> Decimal | None:
+    """`amount_usd` from a task reply (contract §0), when Zcheap sent one."""
+    value = getattr(result, "amount_usd", None)
+    try:
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
+    except InvalidOperation:
+        return None
+
+
+def _prompt_check(generation: Generation, result) -> str:
+    """A remix or vary region whose reported final prompt lacks the new prompt: not applied.
+
+    Only when Zcheap reports a final prompt at all (properties.finalPrompt); otherwise unknown.
+    """
+    asked = ((generation.params or {}).get("remix_prompt") or "").strip()
+    final = (getattr(result, "final_prompt", "") or "").strip()
+    if generation.kind != Kind.MIDJOURNEY or not asked or not final:
+        return generation.action_check
+    if asked.lower() in final.lower():
+        return ActionCheck.APPLIED
+    log.warning("MJ %s %s: the new prompt was not used", generation.action, generation.pk)
+    return ActionCheck.PROMPT_IGNORED
 
 
 def run_async(coroutine):
@@ -421,7 +454,7 @@ def ingest_one(generation_id: int) -> bool:
     ).update(lease_until=now + _lease(), attempts=F("attempts") + 1)
     if claimed != 1:
         return False
-    generation = Generation.objects.select_related("team").get(pk=generation_id)
+    generation = Generation.objects.select_related("team", "parent").get(pk=generation_id)
     if generation.attempts > MAX_INGEST_ATTEMPTS:
         # Earlier tries ended without a word (a worker killed while decoding, say): stop here.
         _fail(
@@ -435,11 +468,21 @@ def ingest_one(generation_id: int) -> bool:
     allowed = downloads.allowed_for_base_url(
         "" if generation.team.demo_mode else generation.team.effective_base_url
     )
+    split = is_single_url_grid(generation)
     for index, url in enumerate(generation.result_urls):
-        if MediaItem.objects.filter(generation=generation, index=index).exists():
+        wanted = range(4) if split else [index]
+        stored = set(
+            MediaItem.objects.filter(generation=generation, index__in=wanted).values_list(
+                "index", flat=True
+            )
+        )
+        if stored >= set(wanted):
             continue  # ingest is idempotent: one file per result, ever
         try:
-            _ingest_file(generation, index, url, allowed)
+            if split:
+                _ingest_grid(generation, url, allowed, stored)
+            else:
+                _ingest_file(generation, index, url, allowed)
         except downloads.DownloadError as exc:
             if exc.permanent or generation.attempts >= MAX_INGEST_ATTEMPTS:
                 _fail(generation, State.DOWNLOADING, exc)
@@ -470,7 +513,88 @@ def ingest_one(generation_id: int) -> bool:
                 return False
             _retry_ingest_later(generation)
             return False
-    return generation.transition(State.DOWNLOADING, State.DONE, progress=100, lease_until=None)
+    return generation.transition(
+        State.DOWNLOADING,
+        State.DONE,
+        progress=100,
+        lease_until=None,
+        action_check=_result_check(generation),
+    )
+
+
+def is_single_url_grid(generation: Generation) -> bool:
+    """An MJ grid action that came back as one URL: the 2x2 grid as one picture (contract §0)."""
+    return (
+        generation.kind == Kind.MIDJOURNEY
+        and generation.action != "upscale"
+        and len(generation.result_urls) == 1
+    )
+
+
+def split_grid(content: bytes) -> list[bytes]:
+    """The four pictures of a 2x2 MJ grid, in button order (top left, top right, bottom left,
+    bottom right), as PNG."""
+    image = media_processing._open(content)
+    try:
+        image.load()
+    except Exception as exc:  # a hostile file (e.g. a huge text chunk): damaged, not a bug
+        raise media_processing.MediaError(f"grid not decodable: {type(exc).__name__}") from None
+    width, height = image.size
+    half_w, half_h = width // 2, height // 2
+    boxes = [
+        (0, 0, half_w, half_h),
+        (half_w, 0, half_w * 2, half_h),
+        (0, half_h, half_w, half_h * 2),
+        (half_w, half_h, half_w * 2, half_h * 2),
+    ]
+    parts = []
+    for box in boxes:
+        out = io.BytesIO()
+        image.crop(box).save(out, format="PNG")
+        parts.append(out.getvalue())
+    return parts
+
+
+def _ingest_grid(
+    generation: Generation, url: str, allowed: frozenset[str], stored: set[int]
+) -> None:
+    got = downloads.download(
+        url, max_bytes=settings.DOWNLOAD_MAX_IMAGE_BYTES, allowed_hosts=allowed
+    )
+    for index, part in enumerate(split_grid(got.content)):
+        if index not in stored:
+            piece = downloads.Downloaded(
+                content=part, content_type="image/png", extension="png", url=url
+            )
+            _store_item(generation, index, url, piece)
+
+
+def _result_check(generation: Generation) -> str:
+    """Check what can be checked in the result: an upscale is one picture; a pan changes the
+    canvas shape along the axis asked for. Counted in the admin (Generation.action_check)."""
+    check = generation.action_check
+    if generation.kind != Kind.MIDJOURNEY or check == ActionCheck.PROMPT_IGNORED:
+        return check
+    if generation.action == "upscale":
+        check = ActionCheck.UPSCALE_GRID if len(generation.result_urls) > 1 else check
+    elif generation.action == "pan" and generation.parent_id:
+        check = _pan_check(generation) or check
+    if check not in ("", ActionCheck.APPLIED):
+        log.warning("MJ %s %s was not applied: %s", generation.action, generation.pk, check)
+    return check
+
+
+def _pan_check(generation: Generation) -> str:
+    source = MediaItem.objects.filter(
+        generation_id=generation.parent_id, index=(generation.parent_index or 1) - 1
+    ).first()
+    result = MediaItem.objects.filter(generation=generation).order_by("index").first()
+    if not (source and result and source.width and source.height and result.width):
+        return ""
+    before, after = source.width / source.height, result.width / result.height
+    horizontal = (generation.params or {}).get("direction") in {"left", "right"}
+    applied = after > before * 1.05 if horizontal else after < before / 1.05
+    return ActionCheck.APPLIED if applied else ActionCheck.PAN_IGNORED
 
 
 def _retry_ingest_later(generation: Generation) -> None:
@@ -483,6 +607,10 @@ def _ingest_file(generation: Generation, index: int, url: str, allowed: frozense
     got = _download_via_api(generation, url, cap) or downloads.download(
         url, max_bytes=cap, allowed_hosts=allowed
     )
+    _store_item(generation, index, url, got)
+
+
+def _store_item(generation: Generation, index: int, url: str, got: downloads.Downloaded) -> None:
     item = MediaItem(
         team=generation.team,
         generation=generation,

@@ -38,6 +38,14 @@ def _timeout():
     return httpx.Timeout(settings.ZCHEAP_READ_TIMEOUT, connect=settings.ZCHEAP_CONNECT_TIMEOUT)
 
 
+def _require_key_or_demo(team) -> None:
+    """Demo mode is off unless a setting enables it (issue 11): a keyless team sends nothing."""
+    from zcheap.errors import NoApiKeyError
+
+    if team.needs_key:
+        raise NoApiKeyError()
+
+
 def client_for_team(team, **kwargs):
     """A ZcheapClient for TEAM: its own key and base URL, or the in-process simulator."""
     from zcheap.client import ZcheapClient
@@ -45,8 +53,9 @@ def client_for_team(team, **kwargs):
     from . import simulator_runtime
 
     kwargs.setdefault("timeout", _timeout())
+    _require_key_or_demo(team)
     if team.demo_mode:
-        return simulator_runtime.demo_client(**kwargs)
+        return simulator_runtime.demo_client(team, **kwargs)
     return ZcheapClient(base_url=team.effective_base_url, api_key=team.api_key, **kwargs)
 
 
@@ -57,6 +66,7 @@ def async_client_for_team(team, **kwargs):
     from . import simulator_runtime
 
     kwargs.setdefault("timeout", _timeout())
+    _require_key_or_demo(team)
     if team.demo_mode:
-        return simulator_runtime.demo_async_client(**kwargs)
+        return simulator_runtime.demo_async_client(team, **kwargs)
     return AsyncZcheapClient(base_url=team.effective_base_url, api_key=team.api_key, **kwargs)

@@ -33,9 +33,9 @@ def _png(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
 
 
-def test_a_member_creates_a_group_that_exists_upstream(group, bob):
+def test_a_member_creates_a_group_that_exists_upstream(group, bob, team_a):
     assert group.remote_id.startswith("group-") and group.description == "our heroes"
-    with demo_client() as client:
+    with demo_client(team_a) as client:
         assert client.asset_group_get(group.remote_id).name == "Cast"
     page = bob.get("/assets/").content.decode()
     assert "Cast" in page and "0 active of 0" in page and "0 of 500 assets used" in page
@@ -76,14 +76,14 @@ def test_a_failed_review_shows_the_reason(group, bob, team_a):
     assert 'data-status="Failed"' in page and "did not pass review" in page
 
 
-def test_an_upload_that_would_exceed_the_quota_creates_nothing(group, bob, settings):
+def test_an_upload_that_would_exceed_the_quota_creates_nothing(group, bob, settings, team_a):
     settings.ZCHEAP_DEMO_ASSET_QUOTA = 1
     response = bob.post(
         f"/assets/groups/{group.pk}/upload/", {"files": [_png("a.png"), _png("b.png")]}, follow=True
     )
     assert "Only 1 more assets fit in your quota" in response.content.decode()
     assert not Asset.objects.exists() and not ReferenceUpload.objects.exists()
-    with demo_client() as client:
+    with demo_client(team_a) as client:
         assert client.asset_quota().current_count == 0
 
 
@@ -103,7 +103,7 @@ def test_members_rename_admins_delete(group, bob, alice, team_a):
     assert bob.post(f"/assets/items/{asset.pk}/delete/").status_code == 403
     alice.post(f"/assets/items/{asset.pk}/delete/")
     assert not Asset.objects.exists()
-    with demo_client() as client, pytest.raises(Exception, match="not found"):
+    with demo_client(team_a) as client, pytest.raises(Exception, match="not found"):
         client.asset_get(asset.remote_id)
 
 
@@ -117,12 +117,12 @@ def test_viewers_browse_but_cannot_change_anything(group, vera):
 
 
 def test_sync_brings_in_what_was_made_elsewhere_and_marks_what_is_gone(group, bob, team_a):
-    with demo_client() as client:
+    with demo_client(team_a) as client:
         other = client.asset_group_create("Made elsewhere")
         elsewhere = client.asset_create(other.id, "https://example.com/p.jpg", name="outside")
     bob.post(f"/assets/groups/{group.pk}/upload/", {"files": [_png("mine.png")]})
     mine = Asset.objects.get(group=group)
-    with demo_client() as client:
+    with demo_client(team_a) as client:
         client.asset_delete(mine.remote_id)
     response = bob.post("/assets/sync/", follow=True)
     assert "1 new groups, 1 new assets, 1 gone elsewhere" in response.content.decode()
@@ -194,7 +194,7 @@ def test_active_assets_are_offered_as_reference_images_in_the_image_form(group, 
 def test_the_sync_command_reports_per_team(team_a, capsys):
     from django.core.management import call_command
 
-    with demo_client() as client:
+    with demo_client(team_a) as client:
         client.asset_group_create("From the command")
     call_command("sync_assets")
     assert "groups_new': 1" in capsys.readouterr().out

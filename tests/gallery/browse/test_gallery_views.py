@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team
@@ -373,8 +374,21 @@ def test_actions_on_an_upscale_do_not_ask_which_image(team_a, owner_a, bob):
     actions = page[page.index("mj-actions") : page.index("board-form")]
     assert "1.5×</button>" in actions and "#1" not in actions and "Choose the region" in actions
     assert '<input type="hidden" name="index" value="1">' in actions
-    grid_page = bob.get(f"/gallery/{make_item(grid).pk}/").content.decode()
+    grid_items = [make_item(grid, index=i) for i in range(4)]
+    grid_page = bob.get(f"/gallery/{grid_items[0].pk}/").content.decode()
     assert "1.5× #4" in grid_page
+
+
+def test_u_and_v_are_offered_only_where_four_images_exist(team_a, owner_a, bob):
+    """A grid action that gave one picture (no split possible) has no image numbers to pick."""
+    single = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, action="variation")
+    page = bob.get(f"/gallery/{make_item(single).pk}/").content.decode()
+    actions = page[page.index("mj-actions") : page.index("board-form")]
+    assert "U1" not in actions and "U4" not in actions and "#4" not in actions
+    assert (
+        bob.post(reverse("gallery:mj_action", args=[single.pk]), {"do": "upscale:4"}).status_code
+        == 404
+    )
 
 
 def test_home_shows_my_running_tasks_and_the_teams_latest_results(

@@ -66,7 +66,7 @@ def test_viewers_see_the_form_disabled_and_cannot_post(vera):
     [
         ({**IMAGE, "prompt": ""}, "This field is required"),
         ({**IMAGE, "aspect_ratio": "1:8"}, "does not make 1:8 images"),
-        ({**IMAGE, "size": "512"}, "does not offer the 512 size"),
+        ({**IMAGE, "size": "512px"}, "does not offer the 512px size"),
         ({**IMAGE, "reference_urls": "ftp://x/y.png"}, "is not an http(s) link"),
         (
             {**IMAGE, "reference_urls": "\n".join(f"https://e.com/{i}.png" for i in range(15))},

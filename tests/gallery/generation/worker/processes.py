@@ -56,6 +56,7 @@ def worker_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "ZCHEAP_SIMULATOR_DB": str(tmp_path / "sim.db"),
         "ZCHEAP_DEMO_SPEED": "fast",
+        "ZCHEAP_DEMO_MODE": "1",
         "RECONCILE_SECONDS": "1",
         "TASK_BACKEND": "database",
         **extra,

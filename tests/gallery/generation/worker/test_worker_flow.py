@@ -7,6 +7,7 @@ import io
 import pytest
 from PIL import Image
 
+from accounts.models import Team
 from gallery.generation import worker
 from gallery.generation.simulator_runtime import demo_client
 from gallery.models import Generation, Kind, MediaItem, State
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def _submits() -> dict:
 
-    with demo_client() as client:
+    with demo_client(Team(pk=0)) as client:  # the stats route is not per account
         return client._http.get(client.url("/__sim__/stats")).json()["submits"]
 
 
