@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-SIZE_LONG_EDGE = {"512": 384, "0.5K": 384, "1K": 512, "2K": 768, "4K": 1024}
+SIZE_LONG_EDGE = {"512px": 384, "512": 384, "0.5K": 384, "1K": 512, "2K": 768, "4K": 1024}
 MJ_TILE = 256
 
 
