@@ -192,8 +192,13 @@
       });
       var current = select.options[select.selectedIndex];
       if (current && current.disabled) {
-        var first = Array.prototype.find.call(select.options, function (o) { return !o.disabled; });
-        if (first) select.value = first.value;
+        // The nearest allowed choice below the one made (1080p becomes 720p), else the first.
+        var pick = null;
+        for (var i = select.selectedIndex - 1; i >= 0 && !pick; i--) {
+          if (!select.options[i].disabled) pick = select.options[i];
+        }
+        pick = pick || Array.prototype.find.call(select.options, function (o) { return !o.disabled; });
+        if (pick) select.value = pick.value;
       }
     });
   }

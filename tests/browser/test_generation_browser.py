@@ -102,7 +102,7 @@ def test_shapes_sizes_and_resolutions_follow_the_chosen_model(page, owner_a):
     page.check("input[name=model][value='gemini-3-pro-image-preview']")
     ratios = page.locator("select[name=aspect_ratio] option:not([disabled])")
     assert "8:1" not in [ratios.nth(i).get_attribute("value") for i in range(ratios.count())]
-    assert page.locator("select[name=size] option[value='512']").is_disabled()
+    assert page.locator("select[name=size] option[value='512px']").is_disabled()
     page.check("input[name=model][value='gemini-3.1-flash-image-preview']")
     assert page.locator("select[name=aspect_ratio] option[value='8:1']").is_enabled()
 
@@ -111,3 +111,4 @@ def test_shapes_sizes_and_resolutions_follow_the_chosen_model(page, owner_a):
     page.check("input[name=model][value='ima-pro-fast']")
     assert page.locator("select[name=resolution]").input_value() == "720p"
     assert page.locator("select[name=resolution] option[value='1080p']").is_disabled()
+    assert page.locator("select[name=resolution] option[value='480p']").is_enabled()

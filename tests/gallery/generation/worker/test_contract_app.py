@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -15,7 +16,7 @@ from gallery.generation import upstream, worker, zcheap_team
 from gallery.generation.simulator_runtime import demo_client, demo_config
 from gallery.models import ActionCheck, Generation, Kind, MediaItem, ReferenceUpload, State
 from tests.conftest import client_for
-from tests.factories import make_item
+from tests.factories import make_item, png_bytes
 from tests.gallery.generation.worker.conftest import drive
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +244,37 @@ def test_keyless_teams_are_skipped_by_the_asset_sync_when_demo_mode_is_off(
     sync_all_teams.call()
     assert Team.objects.get(pk=team_a.pk).needs_key
     assert "asset sync failed" not in caplog.text  # skipped, not failed
+
+
+def test_demo_mode_runs_every_midjourney_action_and_blend_end_to_end(make_generation):
+    """The strict simulator still lets every flow finish (issue 10 'done when')."""
+    grid = _grid(make_generation, "a harbour [sim:four-urls]")
+    mask_upload = ReferenceUpload.objects.create(team=grid.team, content_type="image/png")
+    mask_upload.file.save("mask.png", ContentFile(png_bytes((32, 32), (255, 255, 255))))
+    children = [
+        _child(grid, "upscale", 1),
+        _child(grid, "variation", 2),
+        _child(grid, "low_variation", 3),
+        _child(grid, "high_variation", 4),
+        _child(grid, "reroll", 1),
+        _child(grid, "zoom", 1, scale=2.0),
+        _child(grid, "custom_zoom", 2, scale=1.5),
+        _child(grid, "pan", 3, direction="up", scale=1.5),
+        _child(grid, "inpaint", 1, mask_upload=mask_upload.pk, remix_prompt="a boat"),
+        _child(grid, "remix", 2, remix_prompt="a harbour at night", mode="subtle"),
+    ]
+    for child in children:
+        child = drive(child, timeout=10)
+        assert child.state == State.DONE, (child.action, child.error_message, child.upstream_error)
+        assert child.items.count() == (1 if child.action == "upscale" else 4), child.action
+    items = list(grid.items.order_by("index")[:2])
+    blend = drive(
+        make_generation(
+            kind=Kind.MIDJOURNEY,
+            action="blend",
+            prompt="",
+            params={"dimensions": "PORTRAIT", "reference_items": [i.pk for i in items]},
+        ),
+        timeout=10,
+    )
+    assert blend.state == State.DONE and blend.items.count() == 4
