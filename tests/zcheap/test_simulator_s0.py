@@ -257,3 +257,38 @@ def test_the_simulator_fetches_only_allowed_links(tmp_path):
         "file:///etc/passwd",
     ):
         assert not app.may_fetch(url), url
+
+
+def test_a_reference_link_is_fetched_once_however_many_pictures_use_it(tmp_path):
+    """Issue 11 item 3: one blend with two links made eight fetches."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[str] = []
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (0, 90, 200)).save(out, format="PNG")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(out.getvalue())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/p/"
+        config = SimConfig.fast(state_path=tmp_path / "s.db", fetch_prefixes=(base,))
+        with running_simulator(config) as url, ZcheapClient(url, "k") as client:
+            blend = client.mj_blend([base + "a/ref.png", base + "b/ref.png"])
+            done = wait_for(lambda: client.mj_fetch(blend.task_id), lambda r: r.is_terminal)
+            for result in done.urls:
+                httpx.get(result)
+        assert sorted(hits) == ["/p/a/ref.png", "/p/b/ref.png"]
+    finally:
+        server.shutdown()

@@ -81,11 +81,10 @@ def task_error(status: int, code: str, message: str | None = None) -> Reply:  # 
 
 
 def openai_error(status: int, message: str, kind: str = "new_api_error") -> Reply:  # family G
-    request_id = secrets.token_hex(8)
-    return Reply(
-        status,
-        {"error": {"message": f"{message} (request id: {request_id})", "type": kind, "code": ""}},
-    )
+    # §0: the gateway's own errors carry a request id; an unknown route's 404 does not.
+    if kind == "new_api_error":
+        message = f"{message} (request id: {secrets.token_hex(8)})"
+    return Reply(status, {"error": {"message": message, "type": kind, "code": ""}})
 
 
 def mj_error(code: int, description: str, status: int = 400) -> Reply:  # family F
