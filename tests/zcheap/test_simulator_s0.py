@@ -237,7 +237,7 @@ def test_the_lenient_simulator_is_an_explicit_option(tmp_path):
     config = SimConfig.lenient(state_path=tmp_path / "lenient.db")
     with running_simulator(config) as url, ZcheapClient(url, "k") as client:
         assert client.create_image(t.ImageRequest(FLASH, "x", size="512")).task_id
-        imagine = client.mj_imagine("x")
+        imagine = client.mj_imagine("x [sim:late]")  # still running when fetched
         body = httpx.get(
             f"{url}/mj/task/{imagine.task_id}/fetch", headers={"Authorization": "Bearer k"}
         ).json()
