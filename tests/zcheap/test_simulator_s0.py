@@ -292,3 +292,11 @@ def test_a_reference_link_is_fetched_once_however_many_pictures_use_it(tmp_path)
         assert sorted(hits) == ["/p/a/ref.png", "/p/b/ref.png"]
     finally:
         server.shutdown()
+
+
+def test_a_realtime_image_answer_has_no_usage_and_still_works(sim_url, client):
+    submit = client.create_image(t.ImageRequest(PRO, "x [sim:realtime]"))
+    task = wait_for(lambda: client.get_image(submit.task_id), lambda r: r.is_terminal)
+    assert task.status == "succeeded" and task.url and task.usage == {}
+    body = _raw(sim_url, "GET", f"/v1/images/generations/{submit.task_id}", key=client._api_key)
+    assert body.json()["data"]["format"] == "mp4" and "usage" not in body.json()["data"]

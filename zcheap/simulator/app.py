@@ -428,7 +428,7 @@ class SimulatorApp:
                     error={"message": reason},
                     usage={"input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
                 )
-        if phase == "success" and self.config.strict and media.seed_of(task_id) % 2:
+        if phase == "success" and "realtime" in (task["markers"] or "").split(","):
             data["format"] = "mp4"  # §0: a realtime answer: format mp4, no usage
             data.pop("usage", None)
         return {"code": "success", "message": "", "data": data}
