@@ -64,6 +64,7 @@ def main() -> None:
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
         "ZCHEAP_SIMULATOR_DB": str(tmp / "sim.db"),
         "TASK_BACKEND": "database",
+        "ZCHEAP_DEMO_MODE": "1",  # keyless teams use the simulator only when this is on
     }
 
     def run(script: str, *argv: str) -> str:

@@ -18,6 +18,7 @@ def setup_django() -> Path:
         DJANGO_SETTINGS_MODULE="zcheap_site.settings",
         ZCHEAP_DATA_DIR=str(tmp),
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.db'}"),
+        ZCHEAP_DEMO_MODE="1",  # keyless teams use the simulator only when this is on
     )
     import django
 
