@@ -18,4 +18,5 @@ def team(request: HttpRequest) -> dict:
         "can_create_team": bool(request.user.is_authenticated and can_create_team(request.user))
         if hasattr(request, "user")
         else False,
+        "needs_key": bool(current and current.needs_key),
     }

@@ -278,3 +278,12 @@ def test_demo_mode_runs_every_midjourney_action_and_blend_end_to_end(make_genera
         timeout=10,
     )
     assert blend.state == State.DONE and blend.items.count() == 4
+
+
+def test_a_keyless_team_is_told_to_add_a_key_when_demo_mode_is_off(settings, owner_a):
+    settings.ZCHEAP_DEMO_MODE = False
+    page = client_for(owner_a).get("/").content.decode()
+    assert "data-needs-key" in page and "Demo mode" not in page
+    settings.ZCHEAP_DEMO_MODE = True
+    page = client_for(owner_a).get("/").content.decode()
+    assert "data-needs-key" not in page and "Demo mode" in page
