@@ -112,3 +112,37 @@ def test_shapes_sizes_and_resolutions_follow_the_chosen_model(page, owner_a):
     assert page.locator("select[name=resolution]").input_value() == "720p"
     assert page.locator("select[name=resolution] option[value='1080p']").is_disabled()
     assert page.locator("select[name=resolution] option[value='480p']").is_enabled()
+
+
+def test_a_remix_card_shows_the_new_prompt_and_says_what_zcheap_did(
+    page, owner_a, background_worker
+):
+    """Issue 13 bug 2 and issue 10 point 3: the remix card keeps the prompt the person wrote
+    (card, gallery search); a pan Zcheap did not apply says so on the card."""
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/midjourney/")
+    page.fill("textarea[name=prompt]", "a lighthouse [sim:four-urls]")
+    page.click("#create-form button[type=submit]")
+    grid = newest_card(page, 0)
+    grid.locator(".badge-ok").wait_for(timeout=DONE)
+    grid = page.locator(f"#{grid.get_attribute('id')}")  # stays on the grid as cards are added
+
+    grid.locator("summary", has_text="Midjourney actions").click()
+    grid.locator(".mj-remix textarea").fill("a windmill at dusk")
+    grid.locator(".mj-remix button[type=submit]").click()
+    remix = newest_card(page, 1)
+    assert remix.locator(".card-prompt").inner_text() == "a windmill at dusk"
+    remix.locator(".badge-ok").wait_for(timeout=DONE)
+    assert "not your new one" in remix.locator("[data-action-check]").inner_text()
+
+    if not grid.locator("button[value='pan:1:left']").is_visible():
+        grid.locator("summary", has_text="Midjourney actions").click()
+    grid.locator("button[value='pan:1:left']").click()
+    pan = newest_card(page, 2)
+    pan.locator(".badge-ok").wait_for(timeout=DONE)
+    assert "direction you chose" in pan.locator("[data-action-check]").inner_text()
+
+    page.goto("/gallery/")
+    page.fill("#q", "windmill")  # search finds the remix by the prompt the person wrote
+    page.wait_for_function("document.querySelectorAll('.tile-item').length === 4")
+    assert page.url.endswith("/gallery/?q=windmill")
