@@ -25,13 +25,19 @@ class Command(BaseCommand):
             "--inject", default="", help="a failure marker applied to every submit, e.g. 429"
         )
         parser.add_argument("--db", default="", help="state file (default: ZCHEAP_SIMULATOR_DB)")
+        parser.add_argument(
+            "--lenient",
+            action="store_true",
+            help="accept what the real backend refuses (the simulator is strict by default)",
+        )
 
-    def handle(self, *args, host, port, speed, latency, inject, db, **options):
+    def handle(self, *args, host, port, speed, latency, inject, db, lenient, **options):
         path = Path(db) if db else Path(settings.ZCHEAP_SIMULATOR_DB)
         factory = SimConfig.fast if speed == "fast" else SimConfig.demo
-        config = factory(state_path=path, latency=latency, inject=inject)
+        config = factory(state_path=path, latency=latency, inject=inject, strict=not lenient)
+        mode = "lenient" if lenient else "strict"
         self.stdout.write(
-            f"Zcheap simulator on http://{host}:{port} (state {path}); Ctrl-C stops it"
+            f"Zcheap simulator ({mode}) on http://{host}:{port} (state {path}); Ctrl-C stops it"
         )
         with contextlib.suppress(KeyboardInterrupt):
             serve(config, host, port)
