@@ -117,7 +117,7 @@ def test_a_failure_half_way_leaves_no_assets_no_uploads_no_files(group, bob, set
     assert "could not" in response.content.decode().lower()
     assert not Asset.objects.exists() and not ReferenceUpload.objects.exists()
     assert set(_stored_files(settings)) == before
-    with demo_client() as client:
+    with demo_client(group.team) as client:
         assert client.asset_quota().current_count == 0  # the two created upstream were removed
 
 
@@ -157,7 +157,7 @@ def test_parallel_uploads_never_exceed_the_quota_or_leave_orphans(team_a, member
     assert ReferenceUpload.objects.count() == 20
     new_files = set(_stored_files(settings)) - before
     assert len(new_files) == 20  # no stored file without an asset
-    with demo_client() as client:
+    with demo_client(group.team) as client:
         assert client.asset_quota().current_count == 20
 
 

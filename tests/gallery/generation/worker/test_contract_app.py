@@ -96,7 +96,8 @@ def test_a_remix_keeps_the_asked_prompt_and_says_when_it_was_not_used(make_gener
 
 def test_vary_region_keeps_the_asked_prompt(make_generation, owner_a):
     grid = _grid(make_generation, "a castle [sim:four-urls]")
-    mask = Image.new("L", (32, 32), 255)
+    first = grid.items.get(index=0)
+    mask = Image.new("L", (first.width, first.height), 255)  # the editor paints at its size
     out = io.BytesIO()
     mask.save(out, format="PNG")
     import base64
