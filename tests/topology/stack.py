@@ -150,6 +150,8 @@ class Stack:
             "GUNICORN_WORKERS": "2",
             "GUNICORN_THREADS": "4",
             # Demo mode (teams without a key run on the simulator), at the speed people see.
+            # Off unless enabled (issue 11): this stack turns it on to run without a real key.
+            "ZCHEAP_DEMO_MODE": "1",
             "ZCHEAP_DEMO_SPEED": "demo",
             "RECONCILE_SECONDS": "5",
         }
