@@ -276,11 +276,6 @@ class Generation(models.Model):
         return [1] if self.mj_single else [1, 2, 3, 4]
 
     @property
-    def asked_prompt(self) -> str:
-        """The prompt the user asked for: a remix or vary region's own prompt, else the prompt."""
-        return (self.params or {}).get("remix_prompt") or self.prompt
-
-    @property
     def action_warning(self) -> str:
         """Plain words for the card when the result shows the action was not applied."""
         params = self.params or {}

@@ -17,7 +17,7 @@ def keep_the_asked_prompt(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0003_gallery_keyset_index'),
+        ('gallery', '0005_prompt_search_index'),
     ]
 
     operations = [
