@@ -4,6 +4,7 @@ progress to done without reloading, and the video plays."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
@@ -144,5 +145,5 @@ def test_a_remix_card_shows_the_new_prompt_and_says_what_zcheap_did(
 
     page.goto("/gallery/")
     page.fill("#q", "windmill")  # search finds the remix by the prompt the person wrote
-    page.wait_for_function("document.querySelectorAll('.tile-item').length === 4")
+    expect(page.locator(".tile-item")).to_have_count(4)
     assert page.url.endswith("/gallery/?q=windmill")
