@@ -29,9 +29,19 @@ RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 def _item_for(request: HttpRequest, item_id: int) -> MediaItem:
     item = get_object_or_404(MediaItem, pk=item_id, team=request.team)
-    if item.deleted_at is not None and request.GET.get("deleted") != "1":
+    if item.deleted_at is not None and not (
+        request.GET.get("deleted") == "1" and _may_undo(request, item)
+    ):
         raise Http404("deleted")
     return item
+
+
+def _may_undo(request: HttpRequest, item: MediaItem) -> bool:
+    """A deleted item's file is shown (`?deleted=1`, e.g. beside an Undo) only to those who may
+    restore it: admins, and the member who made it (the rule of views._can_delete). Anyone else
+    gets 404, as if it were gone already."""
+    membership = request.membership
+    return membership.can_manage or (membership.can_generate and item.user_id == request.user.id)
 
 
 @require_safe

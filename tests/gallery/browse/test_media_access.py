@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.conftest import client_for, make_user
 from tests.factories import make_generation, make_item
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,31 @@ def test_cards_and_the_detail_use_the_immutable_urls(item, alice):
     assert f"/media/{item.pk}/?v={item.media_version}" in detail
     card = alice.get(f"/tasks/{item.generation_id}/").content.decode()
     assert f"/media/{item.pk}/small/?v={item.media_version}" in card
+
+
+@pytest.fixture
+def deleted_item(team_a, member_a):
+    from django.utils import timezone
+
+    item = make_item(make_generation(team_a, member_a))
+    item.deleted_at = timezone.now()
+    item.deleted_by = member_a
+    item.save()
+    return item
+
+
+def test_a_deleted_file_is_shown_only_to_those_who_may_undo_the_delete(
+    deleted_item, alice, bob, vera, olga, team_a, owner_a
+):
+    from accounts.models import Membership, Role
+
+    url = f"/media/{deleted_item.pk}/?deleted=1"
+    assert bob.get(url).status_code == 200  # made it (and deleted it): may undo
+    assert alice.get(url).status_code == 200  # the owner may undo anything
+    assert vera.get(url).status_code == 404  # a viewer may not restore, so sees nothing
+    assert olga.get(url).status_code == 404  # an outsider, as always
+    other = make_user("mia@example.com", "Mia")
+    Membership.objects.create(team=team_a, user=other, role=Role.MEMBER)
+    assert client_for(other).get(url).status_code == 404  # a member, but not theirs
+    for client in (alice, bob):
+        assert client.get(f"/media/{deleted_item.pk}/").status_code == 404  # no flag, no file
