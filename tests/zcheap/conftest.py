@@ -9,11 +9,11 @@ from zcheap.client import ZcheapClient
 from zcheap.simulator import SimConfig, running_simulator
 
 
-@pytest.fixture(scope="session")
-def sim_url(tmp_path_factory):
-    config = SimConfig.fast(
-        state_path=tmp_path_factory.mktemp("sim") / "state.db", asset_quota_max=5
-    )
+@pytest.fixture
+def sim_url(tmp_path):
+    """A simulator of the test's own (fresh state: quota, tasks, counters), so no test depends
+    on what ran before it."""
+    config = SimConfig.fast(state_path=tmp_path / "state.db", asset_quota_max=5)
     with running_simulator(config) as url:
         yield url
 
