@@ -35,9 +35,12 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", _Handler.routes
     httpd.shutdown()
+    httpd.server_close()
+    thread.join()
     _Handler.routes.clear()
     _Handler.hosts.clear()
 
@@ -146,6 +149,37 @@ def test_it_tries_the_next_checked_address_when_one_does_not_answer(server, monk
     monkeypatch.setattr(downloads, "_public", lambda address: address.startswith("127.0.0."))
     got = downloads.download(f"http://cdn.example.test:{port}/a.png", max_bytes=100_000)
     assert got.content_type == "image/png"
+
+
+PUBLIC = {"93.184.215.14", "2606:4700::1"}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [["93.184.215.14", "10.0.0.5"], ["10.0.0.5", "93.184.215.14"], ["2606:4700::1", "::1"]],
+    ids=["public-then-private", "private-then-public", "ipv6-public-and-loopback"],
+)
+def test_a_host_with_one_public_and_one_private_address_is_refused(monkeypatch, answers):
+    """Every address a name resolves to must be public: one private answer is enough to refuse
+    (the connection could land on it)."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def dns(host, port, *args, **kwargs):
+        if host not in {"mixed.example.test", "public.example.test"}:
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        mixed = host == "mixed.example.test"
+        chosen = answers if mixed else [a for a in answers if a in PUBLIC]
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in chosen
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    with pytest.raises(downloads.DownloadError, match="private network") as info:
+        downloads.check_url("http://mixed.example.test/x.png")
+    assert info.value.permanent
+    public = [a for a in answers if a in PUBLIC]  # the same name without its private answer
+    assert downloads.check_url("http://public.example.test/x.png") == public
 
 
 @pytest.mark.parametrize(
