@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from django.utils import timezone
+from PIL import Image, ImageChops, ImageStat
 
 from accounts.models import Team
 from gallery.generation import worker
 from gallery.generation.simulator_runtime import demo_client
 from gallery.models import Generation, Kind, MediaItem, State
 from tests.gallery.generation.worker.conftest import drive
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +37,31 @@ def test_it_takes_an_image_from_queued_to_done_with_thumbnails(make_generation):
     assert generation.usage["total_tokens"] > 0
 
 
+def _difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference of two pictures at a small common size (0 = the same)."""
+    a, b = a.convert("L").resize((32, 32)), b.convert("L").resize((32, 32))
+    return ImageStat.Stat(ImageChops.difference(a, b)).mean[0]
+
+
 def test_it_splits_a_midjourney_grid_into_four_items(make_generation):
     generation = drive(make_generation(kind=Kind.MIDJOURNEY, prompt="castle --ar 3:2"))
     assert generation.state == State.DONE
-    assert list(generation.items.order_by("index").values_list("index", flat=True)) == [0, 1, 2, 3]
+    items = list(generation.items.order_by("index"))
+    assert [item.index for item in items] == [0, 1, 2, 3]
+    with demo_client() as client:
+        grid = Image.open(io.BytesIO(client.mj_image(generation.remote_id)))
+    w, h = grid.width // 2, grid.height // 2
+    quadrants = [
+        grid.crop(((i % 2) * w, (i // 2) * h, (i % 2 + 1) * w, (i // 2 + 1) * h)) for i in range(4)
+    ]
+    pictures = []
+    for item in items:
+        with item.file.open("rb") as fh:
+            pictures.append(Image.open(io.BytesIO(fh.read())))
+    assert len({item.sha256 for item in items}) == 4  # four different files...
+    for index, picture in enumerate(pictures):  # ...each the grid's picture of its own number
+        distances = [_difference(picture, quadrant) for quadrant in quadrants]
+        assert distances.index(min(distances)) == index, distances
 
 
 def test_it_makes_a_poster_and_reads_the_duration_of_a_video(make_generation):
@@ -103,9 +126,14 @@ def test_a_rate_limited_submit_is_queued_again_not_failed(make_generation):
 def test_an_expired_result_link_fails_with_an_explanation(make_generation, settings):
     generation = make_generation(prompt="old [sim:expire]")
     worker.submit_one(generation.pk)
-    import time
-
-    time.sleep(1.6)  # the simulator's fast expiry is 1 s after finishing (total run 0.3 s)
+    generation.refresh_from_db()
+    with demo_client() as client:
+        task = wait_until(
+            lambda: client.get_image(generation.remote_id), lambda t: t.status == "succeeded"
+        )
+        wait_until(  # the simulator's fast expiry is 1 s after finishing
+            lambda: client._http.get(task.url).status_code, lambda status: status == 404
+        )
     done = drive(generation)
     assert done.state == State.FAILED and "expired" in done.error_message
 
@@ -119,9 +147,10 @@ def test_a_late_task_times_out_then_lands_when_the_result_arrives(make_generatio
     worker.poll_once()
     generation.refresh_from_db()
     assert generation.state == State.TIMED_OUT and "24 hours" in generation.error_message
-    import time
-
-    time.sleep(2.3)  # [sim:late] adds 2 s in fast mode
+    with demo_client() as client:  # [sim:late] adds 2 s in fast mode
+        wait_until(
+            lambda: client.get_image(generation.remote_id), lambda t: t.status == "succeeded"
+        )
     assert drive(generation).state == State.DONE
 
 
@@ -133,6 +162,25 @@ def test_cancel_stops_tracking(make_generation):
     assert worker.poll_once() == 0
     generation.refresh_from_db()
     assert generation.state == State.CANCELLED
+
+
+def test_a_late_success_does_not_overwrite_a_cancel(make_generation):
+    """The poll loop claimed the row, the person pressed cancel, then Zcheap's "succeeded"
+    arrives for the copy the loop holds: the task stays cancelled and nothing is downloaded."""
+    generation = make_generation()
+    worker.submit_one(generation.pk)
+    held_by_the_poll_loop = Generation.objects.select_related("team").get(pk=generation.pk)
+    with demo_client() as client:
+        result = wait_until(
+            lambda: client.get_image(held_by_the_poll_loop.remote_id),
+            lambda t: t.status == "succeeded",
+        )
+    assert worker.cancel(Generation.objects.get(pk=generation.pk))
+    worker.apply_poll(held_by_the_poll_loop, result, timezone.now())
+    generation.refresh_from_db()
+    assert generation.state == State.CANCELLED and generation.result_urls == []
+    assert worker.ready_for_ingest() == []
+    assert not MediaItem.objects.filter(generation=generation).exists()
 
 
 def test_reconcile_turns_a_submit_lost_with_its_worker_into_needs_review(make_generation):
