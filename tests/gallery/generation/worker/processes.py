@@ -47,10 +47,19 @@ STATES = textwrap.dedent(
 )
 
 
+# Never handed to a worker: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for their live
+# server, and a worker inheriting it would no longer catch a database call from a coroutine.
+NOT_INHERITED = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def worker_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment for manage.py / scripts on a database and simulator of their own."""
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("PYTEST") and k not in NOT_INHERITED
+        },
         "PYTHONPATH": str(ROOT),
         "ZCHEAP_DATA_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -85,15 +94,15 @@ def migrate(env) -> None:
 
 def start_worker(env, tmp_path: Path, name: str, *args: str) -> subprocess.Popen:
     """`manage.py run_worker` in its own process group, logging to TMP_PATH/NAME.log."""
-    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(tmp_path / f"{name}.log", "w") as log:  # the child keeps its own copy of the fd
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def wait_until_all_done(env, seconds: float, every: float = 0.3) -> None:

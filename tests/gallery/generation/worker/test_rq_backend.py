@@ -4,7 +4,6 @@ scheduler, and a generation goes from submit to a stored result through Redis.""
 from __future__ import annotations
 
 import os
-import random
 import socket
 
 import pytest
@@ -21,6 +20,11 @@ from tests.gallery.generation.worker.processes import (
 )
 
 REDIS = ("127.0.0.1", 6379)
+# A database number kept for this test (not 0, where an app's queues live by default). The Redis
+# is shared (other checkouts, CI, maybe a running app), so the test never flushes anything: it
+# takes a lock, notes the keys already there, and deletes only the keys its run added.
+TEST_DB = int(os.environ.get("ZCHEAP_TEST_REDIS_DB", "15"))
+LOCK = "zcheap-tests:rq-backend:lock"
 
 
 def _redis_up() -> bool:
@@ -39,11 +43,17 @@ def rq_env(tmp_path):
         pytest.skip("no Redis on 127.0.0.1:6379")
     import redis
 
-    url = f"redis://{REDIS[0]}:{REDIS[1]}/{random.randint(1, 15)}"  # away from db 0
+    url = f"redis://{REDIS[0]}:{REDIS[1]}/{TEST_DB}"
     connection = redis.Redis.from_url(url)
-    connection.flushdb()
-    yield worker_env(tmp_path, TASK_BACKEND="rq", REDIS_URL=url)
-    connection.flushdb()
+    # One run at a time on this database: another checkout's worker would take our jobs.
+    with connection, connection.lock(LOCK, timeout=600, blocking_timeout=600):
+        before = set(connection.keys())
+        try:
+            yield worker_env(tmp_path, TASK_BACKEND="rq", REDIS_URL=url)
+        finally:
+            ours = set(connection.keys()) - before - {LOCK.encode()}
+            if ours:
+                connection.delete(*ours)
 
 
 @pytest.mark.slow
