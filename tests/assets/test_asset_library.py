@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -13,8 +11,14 @@ from gallery.generation.simulator_runtime import demo_client
 from gallery.models import ReferenceUpload
 from tests.conftest import HTMX
 from tests.factories import make_generation, make_item, png_bytes
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
+
+
+def reviewed(team, assets) -> None:
+    """Refresh ASSETS from the simulator until none is still in review (about 0.3 s when fast)."""
+    wait_until(lambda: sync.refresh(team, list(assets)), lambda still: still == 0, what="review")
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +59,7 @@ def test_uploads_turn_active_in_place(group, bob, team_a):
     }
     rows = bob.get(f"/assets/groups/{group.pk}/rows/", **HTMX)
     assert rows.status_code == 200 and "every 2s" in rows.content.decode()
-    time.sleep(0.4)  # the fast simulator reviews in 0.3 s
-    assert sync.refresh(team_a, assets) == 0
+    reviewed(team_a, assets)
     rows = bob.get(f"/assets/groups/{group.pk}/rows/", **HTMX)
     assert rows.status_code == 286 and rows.content.decode().count('data-status="Active"') == 2
 
@@ -70,8 +73,7 @@ def test_gallery_items_can_become_assets(group, bob, team_a, owner_a):
 
 def test_a_failed_review_shows_the_reason(group, bob, team_a):
     bob.post(f"/assets/groups/{group.pk}/upload/", {"files": [_png("bad [sim:asset-fail].png")]})
-    time.sleep(0.4)
-    sync.refresh(team_a, Asset.objects.filter(group=group))
+    reviewed(team_a, Asset.objects.filter(group=group))
     page = bob.get(f"/assets/groups/{group.pk}/").content.decode()
     assert 'data-status="Failed"' in page and "did not pass review" in page
 
@@ -146,8 +148,7 @@ def test_upstream_errors_are_shown_not_500(bob, team_a):
 
 def test_active_assets_can_be_picked_in_the_video_form(group, bob, team_a):
     bob.post(f"/assets/groups/{group.pk}/upload/", {"files": [_png("face.png")]})
-    time.sleep(0.4)
-    sync.refresh(team_a, Asset.objects.all())
+    reviewed(team_a, Asset.objects.all())
     asset = Asset.objects.get()
     form = bob.get("/create/video/").content.decode()
     assert f'value="{asset.remote_id}"' in form
@@ -172,8 +173,7 @@ def test_active_assets_can_be_picked_in_the_video_form(group, bob, team_a):
 
 def test_active_assets_are_offered_as_reference_images_in_the_image_form(group, bob, team_a):
     bob.post(f"/assets/groups/{group.pk}/upload/", {"files": [_png("logo.png")]})
-    time.sleep(0.4)
-    sync.refresh(team_a, Asset.objects.all())
+    reviewed(team_a, Asset.objects.all())
     asset = Asset.objects.get()
     bob.post(
         "/create/image/",
