@@ -13,6 +13,21 @@ from tests.factories import make_generation, make_item
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def watch_history_restores(page) -> None:
+    """Count htmx history restores: a restore re-renders the grid, dropping ticked items and
+    typed text. htmx starts one (from its cache, or a "cache miss" request) inside the popstate
+    dispatch, which happens in the same task as the address change, so once the address has
+    changed the count is final: no guessed wait needed."""
+    page.evaluate(
+        """() => {
+        window.__historyRestores = 0;
+        for (const name of ["htmx:historyRestore", "htmx:historyCacheMiss"]) {
+          document.addEventListener(name, () => { window.__historyRestores += 1; });
+        }
+      }"""
+    )
+
+
 def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     generation = make_generation(
         team_a, owner_a, prompt="a fox in snow", params={"aspect_ratio": "3:2", "size": "2K"}
@@ -45,10 +60,11 @@ def test_a_person_finds_looks_at_and_reuses_a_result(page, team_a, owner_a):
     assert Favourite.objects.filter(user=owner_a, item=owl).exists()
     page.keyboard.press("ArrowRight")  # older item
     dialog.locator("text=a fox in snow").first.wait_for()
+    watch_history_restores(page)
     page.keyboard.press("Escape")
     assert not dialog.is_visible()
     page.wait_for_url("**/gallery/?q=owl")  # closing goes back to the filtered grid
-    page.wait_for_timeout(300)  # give a history restore (which would re-render) time to happen
+    assert page.evaluate("window.__historyRestores") == 0  # htmx did not re-render the grid
     assert page.locator(".tile-check input").nth(0).is_checked()
     assert page.input_value("#q") == "owl"
     page.keyboard.press("ArrowRight")  # the closed lightbox's item must not steer the arrows
