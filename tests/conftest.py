@@ -15,6 +15,18 @@ from accounts.models import Membership, Role, Team, User
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files(tmp_path_factory):
+    """Collect the static files once per test process into a directory of its own, as a
+    deployment does (whitenoise serves STATIC_ROOT and warns when it is missing), so the tests
+    run the way production serves and no warning has to be hidden."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = str(tmp_path_factory.mktemp("static"))
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -250,7 +250,8 @@ class TestSelection:
         )
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
         assert sorted(archive.namelist()) == sorted([f"{a.pk}-red-fox.png", f"{b.pk}-blue-owl.png"])
-        assert archive.read(f"{a.pk}-red-fox.png") == a.file.open("rb").read()
+        with a.file.open("rb") as original:
+            assert archive.read(f"{a.pk}-red-fox.png") == original.read()
 
     def test_the_zip_leaves_out_other_teams_items(self, team_a, owner_a, olga):
         secret = make_item(make_generation(team_a, owner_a))

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 
 from tests.conftest import client_for, make_user
 from tests.factories import make_generation, make_item
 
 pytestmark = pytest.mark.django_db
+
+
+def fetch(client, url, **headers):
+    """GET URL and read the whole body, closing the file behind it (a server closes a streamed
+    response after sending it; the test client leaves that to the caller)."""
+    response = client.get(url, **headers)
+    if response.streaming:
+        response.streamed = b"".join(response.streaming_content)
+    # close() announces the end of a request, which would close the test's database connection
+    # too; the test client itself keeps that handler away while it closes a response.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    return response
 
 
 @pytest.fixture
@@ -22,30 +40,30 @@ def test_members_and_viewers_see_media_outsiders_and_strangers_do_not(
 ):
     url = f"/media/{item.pk}/{variant}"
     for client in (alice, bob, vera):
-        assert client.get(url).status_code == 200
-    assert olga.get(url).status_code == 404
-    assert Client().get(url).status_code == 302  # to the login page
+        assert fetch(client, url).status_code == 200
+    assert fetch(olga, url).status_code == 404
+    assert fetch(Client(), url).status_code == 302  # to the login page
 
 
 def test_it_answers_304_to_a_matching_etag(item, alice):
-    first = alice.get(f"/media/{item.pk}/")
-    again = alice.get(f"/media/{item.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
+    first = fetch(alice, f"/media/{item.pk}/")
+    again = fetch(alice, f"/media/{item.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
 
 
 def test_it_serves_byte_ranges(item, alice):
-    response = alice.get(f"/media/{item.pk}/", HTTP_RANGE="bytes=0-7")
+    response = fetch(alice, f"/media/{item.pk}/", HTTP_RANGE="bytes=0-7")
     assert response.status_code == 206
     assert response.content == b"\x89PNG\r\n\x1a\n"
     assert response["Content-Range"] == f"bytes 0-7/{item.size_bytes}"
     assert (
-        alice.get(f"/media/{item.pk}/", HTTP_RANGE=f"bytes={item.size_bytes + 5}-").status_code
+        fetch(alice, f"/media/{item.pk}/", HTTP_RANGE=f"bytes={item.size_bytes + 5}-").status_code
         == 416
     )
 
 
 def test_it_offers_a_download_name(item, alice):
-    response = alice.get(f"/media/{item.pk}/?download=1")
+    response = fetch(alice, f"/media/{item.pk}/?download=1")
     assert response["Content-Disposition"] == f'attachment; filename="zcheap-image-{item.pk}.png"'
 
 
@@ -54,12 +72,12 @@ def test_deleted_items_are_gone(item, alice):
 
     item.deleted_at = timezone.now()
     item.save()
-    assert alice.get(f"/media/{item.pk}/").status_code == 404
+    assert fetch(alice, f"/media/{item.pk}/").status_code == 404
 
 
 def test_it_hands_files_to_nginx_when_configured(item, alice, settings):
     settings.MEDIA_SERVE_MODE = "x-accel-redirect"
-    response = alice.get(f"/media/{item.pk}/")
+    response = fetch(alice, f"/media/{item.pk}/")
     assert response["X-Accel-Redirect"] == "/protected-media/" + item.file.name
     assert response.content == b""
 
@@ -127,12 +145,12 @@ def test_a_deleted_file_is_shown_only_to_those_who_may_undo_the_delete(
     from accounts.models import Membership, Role
 
     url = f"/media/{deleted_item.pk}/?deleted=1"
-    assert bob.get(url).status_code == 200  # made it (and deleted it): may undo
-    assert alice.get(url).status_code == 200  # the owner may undo anything
-    assert vera.get(url).status_code == 404  # a viewer may not restore, so sees nothing
-    assert olga.get(url).status_code == 404  # an outsider, as always
+    assert fetch(bob, url).status_code == 200  # made it (and deleted it): may undo
+    assert fetch(alice, url).status_code == 200  # the owner may undo anything
+    assert fetch(vera, url).status_code == 404  # a viewer may not restore, so sees nothing
+    assert fetch(olga, url).status_code == 404  # an outsider, as always
     other = make_user("mia@example.com", "Mia")
     Membership.objects.create(team=team_a, user=other, role=Role.MEMBER)
-    assert client_for(other).get(url).status_code == 404  # a member, but not theirs
+    assert fetch(client_for(other), url).status_code == 404  # a member, but not theirs
     for client in (alice, bob):
-        assert client.get(f"/media/{deleted_item.pk}/").status_code == 404  # no flag, no file
+        assert fetch(client, f"/media/{deleted_item.pk}/").status_code == 404  # no flag, no file
