@@ -3,7 +3,10 @@
 
     python3 dev.py [--port N] set up, then run the app (web + worker, SQLite, demo mode);
                               the port is 8000, or $PORT, or N
-    python3 dev.py test       set up, then run every test (browser tests included)
+    python3 dev.py test       set up, then run every test (browser tests included) in a random
+                              order; the seed is printed (TEST_SEED=N repeats an order)
+    python3 dev.py mutate     mutation-test the security- and money-critical code, print the
+                              kill rate per area (MUTATE_KEEP=1 reuses the last run's results)
     python3 dev.py setup      only create/refresh the virtualenv
 
 Both stop cleanly with one Ctrl-C. Extra arguments after `test` go to pytest.
@@ -175,6 +178,12 @@ def ensure_nginx() -> None:
 def test(args: list[str]) -> int:
     setup()
     ensure_system_tools()
+    order = []
+    if not any(a.startswith(("--randomly-seed", "-p")) for a in args):
+        # pytest-randomly shuffles the order (and reseeds random) with this seed on every worker.
+        seed = os.environ.get("TEST_SEED") or str(secrets.randbelow(2**32))
+        order = ["-p", "randomly", f"--randomly-seed={seed}"]
+        say(f"test order seed {seed} (repeat this order: TEST_SEED={seed} python3 dev.py test)")
     cmd = [
         str(PY),
         "-m",
@@ -183,10 +192,79 @@ def test(args: list[str]) -> int:
         os.environ.get("TEST_WORKERS", "2"),
         "--dist",
         "loadgroup",
+        *order,
         *args,
     ]
     say("running tests: " + " ".join(cmd[2:]))
-    return subprocess.call(cmd, cwd=ROOT)
+    code = subprocess.call(cmd, cwd=ROOT)
+    if code and order:
+        say(f"failed with test order seed {order[-1].split('=')[1]}")
+    return code
+
+
+# Mutation testing: what is mutated (mutmut name patterns, by area) and the tests that may kill
+# those mutants (mutmut runs, for each mutant, only the tests that called the mutated function).
+MUTATE_AREAS = {
+    "permissions": ["accounts.permissions.*", "accounts.models.xǁMembershipǁhas_role*"],
+    "crypto (API key at rest)": ["accounts.crypto.*", "accounts.models.xǁTeamǁset_api_key*"],
+    "invitations": ["accounts.models.xǁInvitationǁ*", "accounts.models.x__invitation_token*"],
+    "media access": ["gallery.browse.media_views.*"],
+    "downloads / SSRF": ["gallery.generation.downloads.*"],
+    "worker transitions and claims": [
+        "gallery.models.xǁGenerationǁtransition*",
+        "gallery.generation.worker.x_claim_due*",
+        "gallery.generation.worker.x__due*",
+        "gallery.generation.worker.x_cancel*",
+        "gallery.generation.worker.x_ready_for_ingest*",
+        "gallery.generation.worker.x__lease*",
+    ],
+}
+MUTATE_GOAL = 90.0
+
+
+def mutate() -> int:
+    """Run mutmut on MUTATE_AREAS from a clean slate, then print the kill rate per area."""
+    import fnmatch
+
+    setup()
+    started = time.monotonic()
+    if not os.environ.get("MUTATE_KEEP"):
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    patterns = [p for area in MUTATE_AREAS.values() for p in area]
+    mutmut = str(BIN / "mutmut")
+    say("mutmut run (about 10 minutes on 2 cores)")
+    run = subprocess.run([mutmut, "run", *patterns], cwd=ROOT, capture_output=True, text=True)
+    if run.returncode:
+        print(run.stdout[-3000:], run.stderr[-3000:])
+        say("mutmut failed")
+        return run.returncode
+    listing = subprocess.run(
+        [mutmut, "results", "--all", "true"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    results = {}
+    for line in listing.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if name:
+            results[name] = status
+    minutes = (time.monotonic() - started) / 60
+    print(f"\n{'area':32} {'killed':>7} {'of':>5} {'rate':>7}")
+    all_killed = all_total = 0
+    survivors = []
+    for area, globs in MUTATE_AREAS.items():
+        mine = {n: s for n, s in results.items() if any(fnmatch.fnmatch(n, g) for g in globs)}
+        killed = sum(s in {"killed", "timeout"} for s in mine.values())
+        survivors += [
+            f"{n}: {s}" for n, s in sorted(mine.items()) if s not in {"killed", "timeout"}
+        ]
+        all_killed, all_total = all_killed + killed, all_total + len(mine)
+        print(f"{area:32} {killed:>7} {len(mine):>5} {100 * killed / max(len(mine), 1):>6.1f}%")
+    rate = 100 * all_killed / max(all_total, 1)
+    print(f"{'all':32} {all_killed:>7} {all_total:>5} {rate:>6.1f}%   ({minutes:.1f} min)")
+    if survivors:
+        print("\nsurvivors (`.venv/bin/mutmut show NAME` shows the change):")
+        print("\n".join("  " + s for s in survivors))
+    say(f"kill rate {rate:.1f}% (goal {MUTATE_GOAL:.0f}%) in {minutes:.1f} minutes")
+    return 0 if rate >= MUTATE_GOAL else 1
 
 
 def main(argv: list[str]) -> int:
@@ -202,6 +280,8 @@ def main(argv: list[str]) -> int:
         return run(int(port))
     if command == "test":
         return test(argv[1:])
+    if command == "mutate":
+        return mutate()
     if command == "setup":
         setup()
         return 0

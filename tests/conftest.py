@@ -31,6 +31,8 @@ def _static_files(tmp_path_factory):
 def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    # Each test its own demo simulator (tasks, counters, asset quota): no test sees another's.
+    settings.ZCHEAP_SIMULATOR_DB = tmp_path_factory.mktemp("sim") / "state.db"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ZCHEAP_DEMO_MODE = True  # keyless teams use the simulator in tests (off by default)
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}

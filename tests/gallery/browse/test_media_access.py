@@ -154,3 +154,48 @@ def test_a_deleted_file_is_shown_only_to_those_who_may_undo_the_delete(
     assert fetch(client_for(other), url).status_code == 404  # a member, but not theirs
     for client in (alice, bob):
         assert fetch(client, f"/media/{deleted_item.pk}/").status_code == 404  # no flag, no file
+
+
+def test_a_whole_file_comes_with_its_length_type_and_range_support(item, alice):
+    response = fetch(alice, f"/media/{item.pk}/")
+    with item.file.open("rb") as original:
+        assert response.streamed == original.read()
+    assert response["Content-Length"] == str(item.size_bytes)
+    assert response["Content-Type"] == "image/png"
+    assert response["Accept-Ranges"] == "bytes"
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=3-5", 3, 5),
+        ("bytes=10-", 10, None),
+        ("bytes=-4", -4, None),
+        ("bytes=2-999999", 2, None),
+    ],
+    ids=["middle", "open-end", "suffix", "past-the-end"],
+)
+def test_byte_ranges_return_exactly_the_bytes_asked_for(item, alice, header, first, last):
+    with item.file.open("rb") as original:
+        data = original.read()
+    size = len(data)
+    start = first % size
+    end = size - 1 if last is None else last
+    response = fetch(alice, f"/media/{item.pk}/", HTTP_RANGE=header)
+    assert response.status_code == 206
+    assert response.content == data[start : end + 1]
+    assert response["Content-Range"] == f"bytes {start}-{end}/{size}"
+    assert response["Accept-Ranges"] == "bytes"
+
+
+def test_an_unsatisfiable_range_says_how_big_the_file_is(item, alice):
+    response = fetch(alice, f"/media/{item.pk}/", HTTP_RANGE=f"bytes={item.size_bytes}-")
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{item.size_bytes}"
+
+
+def test_it_hands_files_to_apache_when_configured(item, alice, settings):
+    settings.MEDIA_SERVE_MODE = "x-sendfile"
+    response = fetch(alice, f"/media/{item.pk}/")
+    assert response["X-Sendfile"] == item.file.path
+    assert response.content == b"" and "X-Accel-Redirect" not in response

@@ -260,3 +260,22 @@ def test_a_decompression_bomb_is_refused(settings):
     Image.new("1", (4000, 4000)).save(bomb, format="PNG")  # tiny file, 16 megapixels
     with pytest.raises(media_processing.MediaError, match="too large"):
         media_processing.process_image(bomb.getvalue())
+
+
+def test_a_global_multicast_address_is_refused(monkeypatch):
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("224.0.1.1", port))
+        ],
+    )
+    with pytest.raises(downloads.DownloadError, match="private network"):
+        downloads.check_url("http://multicast.example.test/x.png")
+
+
+def test_an_all_protocols_proxy_counts_as_a_proxy(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.internal:3128")
+    assert downloads._via_proxy("https://cdn.example.test/a.png")
