@@ -28,6 +28,34 @@ def _static_files(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _close_file_responses(monkeypatch):
+    """Close every file response a test received. A server closes a response once sent; the
+    test client leaves that to the test, so a test that only checks a status would leak the
+    open file (a ResourceWarning, which fails the run). Closing announces the end of a request,
+    which would also close the test's database connection, so that handler is held off, as the
+    test client itself does."""
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+    from django.http import FileResponse
+
+    received = []
+    original = FileResponse._set_streaming_content
+
+    def remember(self, value):
+        original(self, value)
+        received.append(self)
+
+    monkeypatch.setattr(FileResponse, "_set_streaming_content", remember)
+    yield
+    request_finished.disconnect(close_old_connections)
+    try:
+        for response in received:
+            response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
