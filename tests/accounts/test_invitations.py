@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AlreadyMember, Invitation, Membership, Role
+from accounts.permissions import redirect_back
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +47,17 @@ def test_accepting_uses_up_only_that_invitation(team_a, owner_a):
     assert second.accepted_at is None and second.is_usable
 
 
-def test_a_protocol_relative_next_over_plain_http_is_refused_on_a_secure_site(alice, team_a):
-    """redirect_back: on HTTPS, `//our-host/...` (which a browser reads as plain HTTP) falls
-    back; on plain HTTP it is our own site."""
-    form = {"team_id": team_a.pk, "next": "//testserver/gallery/"}
-    assert alice.post("/team/switch/", form, secure=True)["Location"] == "/"
-    assert alice.post("/team/switch/", form)["Location"] == "//testserver/gallery/"
-    form["next"] = "/gallery/"
-    assert alice.post("/team/switch/", form, secure=True)["Location"] == "/gallery/"
+@pytest.mark.parametrize(
+    ("next_url", "secure", "lands_on"),
+    [
+        ("/gallery/", True, "/gallery/"),
+        ("//testserver/gallery/", True, "/"),  # read as plain HTTP by a browser on HTTPS
+        ("//testserver/gallery/", False, "//testserver/gallery/"),
+        ("https://evil.example/", False, "/"),
+        ("gallery", False, "/"),  # not a path
+        ("", False, "/"),
+    ],
+)
+def test_redirect_back_follows_next_only_to_this_site(rf, next_url, secure, lands_on):
+    request = rf.post("/x/", {"next": next_url}, secure=secure)
+    assert redirect_back(request, "/")["Location"] == lands_on
