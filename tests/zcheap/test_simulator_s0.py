@@ -292,6 +292,7 @@ def test_a_reference_link_is_fetched_once_however_many_pictures_use_it(tmp_path)
         assert sorted(hits) == ["/p/a/ref.png", "/p/b/ref.png"]
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_a_realtime_image_answer_has_no_usage_and_still_works(sim_url, client):

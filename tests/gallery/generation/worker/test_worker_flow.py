@@ -48,7 +48,7 @@ def test_it_splits_a_midjourney_grid_into_four_items(make_generation):
     assert generation.state == State.DONE
     items = list(generation.items.order_by("index"))
     assert [item.index for item in items] == [0, 1, 2, 3]
-    with demo_client() as client:
+    with demo_client(generation.team) as client:
         grid = Image.open(io.BytesIO(client.mj_image(generation.remote_id)))
     w, h = grid.width // 2, grid.height // 2
     quadrants = [
@@ -127,7 +127,7 @@ def test_an_expired_result_link_fails_with_an_explanation(make_generation, setti
     generation = make_generation(prompt="old [sim:expire]")
     worker.submit_one(generation.pk)
     generation.refresh_from_db()
-    with demo_client() as client:
+    with demo_client(generation.team) as client:
         task = wait_until(
             lambda: client.get_image(generation.remote_id), lambda t: t.status == "succeeded"
         )
@@ -147,7 +147,7 @@ def test_a_late_task_times_out_then_lands_when_the_result_arrives(make_generatio
     worker.poll_once()
     generation.refresh_from_db()
     assert generation.state == State.TIMED_OUT and "24 hours" in generation.error_message
-    with demo_client() as client:  # [sim:late] adds 2 s in fast mode
+    with demo_client(generation.team) as client:  # [sim:late] adds 2 s in fast mode
         wait_until(
             lambda: client.get_image(generation.remote_id), lambda t: t.status == "succeeded"
         )
@@ -170,7 +170,7 @@ def test_a_late_success_does_not_overwrite_a_cancel(make_generation):
     generation = make_generation()
     worker.submit_one(generation.pk)
     held_by_the_poll_loop = Generation.objects.select_related("team").get(pk=generation.pk)
-    with demo_client() as client:
+    with demo_client(held_by_the_poll_loop.team) as client:
         result = wait_until(
             lambda: client.get_image(held_by_the_poll_loop.remote_id),
             lambda t: t.status == "succeeded",
