@@ -52,7 +52,10 @@ def stack(tmp_path_factory):
 
 
 class Browser:
-    """An HTTPS client that trusts only the stack's certificate and keeps its cookies."""
+    """An HTTPS client that trusts only the stack's certificate and keeps its cookies (closed
+    after each test by `_close_browsers`: leaked sockets fail the run)."""
+
+    opened: list[Browser] = []
 
     def __init__(self, stack: Stack):
         import httpx
@@ -60,6 +63,7 @@ class Browser:
         self.base = stack.base
         context = ssl.create_default_context(cafile=str(stack.cert))
         self.http = httpx.Client(base_url=stack.base, verify=context, timeout=30)
+        Browser.opened.append(self)
 
     def get(self, path: str, **kwargs):
         return self.http.get(path, **kwargs)
@@ -75,6 +79,13 @@ class Browser:
         response = self.post("/accounts/login/", {"login": email, "password": PASSWORD})
         assert response.status_code == 302, response.text[:2000]
         assert self.get("/").status_code == 200
+
+
+@pytest.fixture(autouse=True)
+def _close_browsers():
+    yield
+    while Browser.opened:
+        Browser.opened.pop().http.close()
 
 
 def query(stack: Stack, sql: str, *params) -> list[tuple]:
