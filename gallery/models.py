@@ -7,6 +7,7 @@ row changed, so a worker task delivered twice does no harm.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -444,6 +445,13 @@ class MediaItem(models.Model):
         """Names the content of this item's files in their URLs (`?v=`): a file never changes
         under a URL carrying it, so the browser may keep it for a year without asking again."""
         return (self.sha256 or "0")[:12]
+
+    @property
+    def is_restorable(self) -> bool:
+        """Deleted, but still in the trash (purge_trash removes it after TRASH_DAYS)."""
+        if self.deleted_at is None:
+            return False
+        return self.deleted_at >= timezone.now() - timedelta(days=self.TRASH_DAYS)
 
 
 def reference_upload_to(instance: ReferenceUpload, filename: str) -> str:

@@ -454,3 +454,36 @@ def test_the_poller_shrugs_off_odd_ids(bob, ids):
 )
 def test_odd_numbers_in_query_strings_never_give_a_500(bob, url):
     assert bob.get(url).status_code == 200
+
+
+class TestAGridWithOnePictureInTheTrash:
+    """One of four MJ pictures deleted from the gallery: its cell says so instead of showing a
+    broken image whose URL 404s on every load and poll."""
+
+    @pytest.fixture
+    def grid(self, team_a, member_a):
+        generation = make_generation(team_a, member_a, kind=Kind.MIDJOURNEY)
+        items = [make_item(generation, i) for i in range(4)]
+        items[2].deleted_at = timezone.now()
+        items[2].deleted_by = member_a
+        items[2].save(update_fields=["deleted_at", "deleted_by"])
+        return generation, items
+
+    def test_the_owner_sees_in_trash_with_restore(self, bob, grid):
+        generation, items = grid
+        page = bob.get("/history/").content.decode()
+        card = page[page.index(f'id="gen-{generation.pk}"') :]
+        assert f"/media/{items[2].pk}/small/" not in card
+        assert f"/media/{items[1].pk}/small/" in card
+        assert f'data-trashed-item="{items[2].pk}"' in card and "In Trash" in card
+        assert f'name="item" value="{items[2].pk}"' in card  # the Restore form
+        bob.post("/gallery/restore/", {"item": items[2].pk, "next": "/history/"})
+        page = bob.get("/history/").content.decode()
+        assert f"/media/{items[2].pk}/small/" in page and "In Trash" not in page
+
+    def test_a_viewer_sees_the_placeholder_without_restore(self, vera, grid):
+        generation, items = grid
+        page = vera.get("/history/?scope=team").content.decode()
+        assert f'data-trashed-item="{items[2].pk}"' in page
+        assert f"/media/{items[2].pk}/small/" not in page
+        assert f'name="item" value="{items[2].pk}"' not in page
