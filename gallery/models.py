@@ -45,6 +45,8 @@ TERMINAL_STATES = frozenset(
     {State.DONE, State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW}
 )
 ACTIVE_STATES = frozenset(set(State) - TERMINAL_STATES)
+# Stop waiting: not while a submit is in flight or a paid result is being saved.
+CANCELLABLE_STATES = frozenset({State.QUEUED, State.SUBMITTED, State.RUNNING, State.TIMED_OUT})
 # What a live card shows of a generation's own row (its results arrive with the move to DONE).
 CARD_FIELDS = ("state", "progress", "error_message", "upstream_error")
 
@@ -296,6 +298,26 @@ class Generation(models.Model):
                 "upscale may not have been applied."
             )
         return ""
+
+    @property
+    def can_stop_waiting(self) -> bool:
+        """Cancellable now. Not while SUBMITTING: the request may already have reached Zcheap
+        (and be billed) and its answer is what tells us the task's id, so dropping it then
+        would lose a paid task silently. Not while DOWNLOADING: the result is paid and is
+        being saved."""
+        return self.state in CANCELLABLE_STATES
+
+    @property
+    def cannot_stop_reason(self) -> str:
+        """Why Stop waiting is not offered (or did nothing), in the reader's language."""
+        if self.state == State.SUBMITTING:
+            return gettext(
+                "This task is being sent to Zcheap right now and may already be charged, so it "
+                "cannot be stopped yet. You can stop waiting once it shows Submitted."
+            )
+        if self.state == State.DOWNLOADING:
+            return gettext("The result is ready and being saved; it will appear here shortly.")
+        return gettext("This task has already finished, so there was nothing to stop.")
 
     @property
     def can_retry(self) -> bool:

@@ -263,17 +263,23 @@ def cancel(request: HttpRequest, generation_id: int) -> HttpResponse:
     generation = _get_generation(request, generation_id)
     if generation.user_id != request.user.id and not request.membership.can_manage:
         raise Http404
-    if worker.cancel(generation):
-        messages.info(
-            request,
+    stopped = worker.cancel(generation)
+    generation.refresh_from_db()
+    if stopped:
+        level, text = (
+            "info",
             _(
                 "Stopped waiting for this task. If Zcheap had already started on it, it may "
                 "still be charged."
             ),
         )
-    generation.refresh_from_db()
+    else:  # always say why nothing happened (a task being sent cannot be dropped)
+        level, text = "warning", generation.cannot_stop_reason
     if request.htmx:
-        return render(request, "gallery/_card.html", {"g": generation})
+        return render(
+            request, "gallery/_cancel_reply.html", {"g": generation, "text": text, "level": level}
+        )
+    messages.add_message(request, getattr(messages, level.upper()), text)
     return redirect_back(request, reverse("gallery:history"))
 
 

@@ -24,7 +24,15 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gallery.models import ActionCheck, Generation, Kind, MediaItem, MediaKind, State
+from gallery.models import (
+    CANCELLABLE_STATES,
+    ActionCheck,
+    Generation,
+    Kind,
+    MediaItem,
+    MediaKind,
+    State,
+)
 from zcheap import errors as e
 
 from . import downloads, media_processing, upstream
@@ -713,7 +721,7 @@ def cancel(generation: Generation) -> bool:
     A retry notice ("will be tried again shortly") or the late warning is dropped: neither is
     true of a cancelled task. A needs-review explanation stays."""
     if generation.transition(
-        [State.QUEUED, State.SUBMITTED, State.RUNNING, State.TIMED_OUT],
+        list(CANCELLABLE_STATES),
         State.CANCELLED,
         lease_until=None,
         next_poll_at=None,

@@ -487,3 +487,39 @@ class TestAGridWithOnePictureInTheTrash:
         assert f'data-trashed-item="{items[2].pk}"' in page
         assert f"/media/{items[2].pk}/small/" not in page
         assert f'name="item" value="{items[2].pk}"' not in page
+
+
+class TestStopWaitingWhileSending:
+    """A submit in flight may already be at Zcheap (and billed): it cannot be dropped, the card
+    says so instead of offering a button that does nothing, and a cancel posted anyway says why."""
+
+    def test_the_card_offers_no_stop_while_submitting_and_says_why(self, bob, team_a, member_a):
+        sending = make_generation(team_a, member_a, state=State.SUBMITTING)
+        page = bob.get("/history/").content.decode()
+        card = page[page.index(f'id="gen-{sending.pk}"') :]
+        assert f"/tasks/{sending.pk}/cancel/" not in card
+        assert "cannot be stopped yet" in card
+
+    def test_a_cancel_posted_while_submitting_leaves_the_task_tracked_and_explains(
+        self, bob, team_a, member_a
+    ):
+        sending = make_generation(team_a, member_a, state=State.SUBMITTING)
+        body = bob.post(f"/tasks/{sending.pk}/cancel/", **HTMX).content.decode()
+        sending.refresh_from_db()
+        assert sending.state == State.SUBMITTING
+        assert 'id="messages" hx-swap-oob' in body and "cannot be stopped yet" in body
+        response = bob.post(f"/tasks/{sending.pk}/cancel/", {"next": "/history/"}, follow=True)
+        assert "cannot be stopped yet" in response.content.decode()
+
+    def test_a_cancel_of_a_finished_task_says_there_was_nothing_to_stop(
+        self, bob, team_a, member_a
+    ):
+        done = make_generation(team_a, member_a, state=State.DONE)
+        body = bob.post(f"/tasks/{done.pk}/cancel/", **HTMX).content.decode()
+        assert "nothing to stop" in body
+
+    def test_a_running_task_still_stops_with_a_message(self, bob, team_a, member_a):
+        running = make_generation(team_a, member_a, state=State.RUNNING)
+        body = bob.post(f"/tasks/{running.pk}/cancel/", **HTMX).content.decode()
+        running.refresh_from_db()
+        assert running.state == State.CANCELLED and "Stopped waiting" in body
