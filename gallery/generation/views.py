@@ -102,6 +102,8 @@ def _create_page(
             else:
                 if request.htmx:  # the form keeps what was typed, picked and uploaded
                     kept = initial_from_generation(generation, form_class)
+                    if "count" in form.cleaned_data:  # a form choice, not a task setting
+                        kept["count"] = form.cleaned_data["count"]
                     fresh = form_class(initial=kept, **form_kwargs)
                     created = getattr(form, "created", [generation])
                     context = {"form": fresh, "new_generations": created[::-1], **extra}

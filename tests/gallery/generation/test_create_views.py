@@ -54,6 +54,12 @@ def test_htmx_create_answers_with_a_fresh_form_the_new_card_and_a_live_poller(bo
     assert 'id="poller" hx-swap-oob="true"' in body and "every 2s" in body
 
 
+def test_the_form_after_create_keeps_how_many_pictures_was_chosen(bob):
+    body = bob.post("/create/image/", {**IMAGE, "count": "3"}, **HTMX).content.decode()
+    assert Generation.objects.count() == 3
+    assert re.search(r'<option value="3"\s+selected', body), "count went back to 1"
+
+
 def test_viewers_see_the_form_disabled_and_cannot_post(vera):
     page = vera.get("/create/image/").content.decode()
     assert "Viewers can look around but not create" in page
