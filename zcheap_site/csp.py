@@ -2,7 +2,9 @@
 
 Scripts, styles, images, media and requests come from our own origin only; no inline script or
 style, no eval (htmx runs with `allowEval: false`, see base.html), no framing, forms post only
-to us. Pictures drawn in the browser (the vary-region mask) are `data:`/`blob:` images.
+to us. htmx settles only class/width/height (`attributesToSettle`, base.html): settling `style`
+copied a field's CSSOM-set style (textarea resize, autofill, extensions) onto the swapped-in
+element with setAttribute, which this policy refuses. Pictures drawn in the browser (the vary-region mask) are `data:`/`blob:` images.
 """
 
 from __future__ import annotations
