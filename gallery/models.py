@@ -469,6 +469,13 @@ class MediaItem(models.Model):
         return (self.sha256 or "0")[:12]
 
     @property
+    def deleted_just_now(self) -> bool:
+        """Deleted less than a minute ago (the trash says "just now", not "0 minutes ago")."""
+        return self.deleted_at is not None and timezone.now() - self.deleted_at < timedelta(
+            minutes=1
+        )
+
+    @property
     def is_restorable(self) -> bool:
         """Deleted, but still in the trash (purge_trash removes it after TRASH_DAYS)."""
         if self.deleted_at is None:

@@ -211,3 +211,9 @@ def test_createteam_is_idempotent(capsys, db):
     team = Team.objects.get(name="Studio")
     assert team.api_key == "sk-abcdef123456" and not team.demo_mode
     assert Membership.objects.filter(team=team).count() == 1
+
+
+def test_invitation_statuses_are_capitalised_like_the_other_cells(alice, team_a, owner_a):
+    Invitation.objects.create(team=team_a, role=Role.MEMBER, expires_at=Invitation.default_expiry())
+    page = alice.get("/team/").content.decode()
+    assert "<td>Open</td>" in page and "<td>open</td>" not in page

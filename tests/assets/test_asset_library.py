@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -76,6 +78,10 @@ def test_a_failed_review_shows_the_reason(group, bob, team_a):
     reviewed(team_a, Asset.objects.filter(group=group))
     page = bob.get(f"/assets/groups/{group.pk}/").content.decode()
     assert 'data-status="Failed"' in page and "did not pass review" in page
+    # Zcheap's own (English) words, marked as theirs under a label we translate
+    assert re.search(
+        r'Reason given by Zcheap: <q lang="en" class="upstream-text">[^<]*did not pass', page
+    )
 
 
 def test_an_upload_that_would_exceed_the_quota_creates_nothing(group, bob, settings, team_a):

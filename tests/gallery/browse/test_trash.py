@@ -60,3 +60,11 @@ def test_purge_trash_removes_old_items_and_their_files(owner_a, team_a):
     assert not MediaItem.objects.filter(pk=old.pk).exists()
     assert not storage.exists(name)
     assert MediaItem.objects.filter(pk=recent.pk).exists()
+
+
+def test_something_deleted_a_moment_ago_says_just_now(bob, member_a, team_a):
+    deleted(team_a, member_a, 0)
+    page = bob.get("/gallery/trash/").content.decode()
+    assert "deleted by Bob just now" in page and "0\xa0minutes ago" not in page
+    deleted(team_a, member_a, 2)
+    assert "2\xa0days ago" in bob.get("/gallery/trash/").content.decode()
