@@ -56,7 +56,7 @@ def test_a_task_done_while_away_counts_in_the_title(page, owner_a, team_a):
         card_version=F("card_version") + 1,
     )
     page.locator(f"#gen-{running.pk} .badge-ok").wait_for(timeout=25_000)
-    assert page.title() == f"(1) {title}"
+    expect(page).to_have_title(f"(1) {title}")  # htmx:load fires after the settle, not at once
     page.evaluate("window.__vis = 'visible'; document.dispatchEvent(new Event('visibilitychange'))")
     assert page.title() == title
 
