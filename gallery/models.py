@@ -135,6 +135,10 @@ class Generation(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
     late_until = models.DateTimeField(null=True, blank=True)
+    # When the submit or ingest task now waiting in the queue for this row is due; cleared when
+    # it starts. Enqueueing is a conditional UPDATE of this field, so the queue holds one task
+    # per row and step however often the poll and reconcile loops see the row (tasks.py).
+    task_queued_for = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

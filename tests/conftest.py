@@ -63,7 +63,12 @@ def _test_settings(settings, tmp_path_factory):
     settings.ZCHEAP_SIMULATOR_DB = tmp_path_factory.mktemp("sim") / "state.db"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ZCHEAP_DEMO_MODE = True  # keyless teams use the simulator in tests (off by default)
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+            "QUEUES": settings.TASK_QUEUES,
+        }
+    }
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

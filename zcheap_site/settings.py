@@ -200,14 +200,22 @@ CACHES = {"default": _cache(env("CACHE_URL"))}
 
 # --- Background tasks (Django Tasks API) ----------------------------------------------------
 TASK_BACKEND = env("TASK_BACKEND", "database").lower()
+# Lanes: each queue has its own worker threads (processes with RQ) in `run_worker`, so a poll
+# turn or a hung submit never holds up a submit or an ingest queued behind it.
+TASK_QUEUES = ["submit", "ingest", "loops", "default"]
 if TASK_BACKEND == "database":
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 elif TASK_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
-    RQ_QUEUES = {"default": {"URL": env("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {q: {"URL": env("REDIS_URL", "redis://127.0.0.1:6379/0")} for q in TASK_QUEUES}
 elif TASK_BACKEND == "immediate":
-    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": TASK_QUEUES,
+        }
+    }
 else:
     raise ImproperlyConfigured("TASK_BACKEND must be database, rq or immediate")
 
@@ -415,6 +423,12 @@ POLL_BATCH_SIZE = envint("POLL_BATCH_SIZE", 200)
 WORKER_LEASE_SECONDS = envint("WORKER_LEASE_SECONDS", 120)
 RECONCILE_SECONDS = envint("RECONCILE_SECONDS", 30)
 POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 100)
+# Worker threads per lane in one `run_worker` (database backend): a submit that hangs until its
+# timeout holds one submit thread, the others go on.
+SUBMIT_CONCURRENCY = envint("SUBMIT_CONCURRENCY", 4)
+INGEST_CONCURRENCY = envint("INGEST_CONCURRENCY", 2)
+# /healthz reports the newest worker heartbeat; older than this counts as "no worker alive".
+WORKER_HEARTBEAT_MAX_AGE = envint("WORKER_HEARTBEAT_MAX_AGE", 60)
 
 # --- Gallery (browsing, boards, media serving) ----------------------------------------------
 

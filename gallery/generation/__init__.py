@@ -8,6 +8,7 @@ own business. `tests/test_layout.py` holds everyone to that.
 from __future__ import annotations
 
 from .downloads import DownloadError, check_url, sniff
+from .lanes import last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
 from .media_processing import MediaError, probe_av, process_image
 from .public_links import public_media, public_url
 from .tasks import ensure_loops
@@ -24,10 +25,14 @@ __all__ = [
     "check_url",
     "client_for_team",
     "ensure_loops",
+    "last_heartbeat",
     "probe_av",
     "process_image",
     "public_media",
     "public_url",
+    "rq_lane_worker",
+    "run_database_lanes",
+    "run_rq_lanes",
     "sniff",
     "too_large",
 ]

@@ -4,6 +4,12 @@ django-tasks-db neither retries a task nor recovers one from a killed worker, so
 their own lease and schedule, and two self-rescheduling loops (poll, reconcile) keep things
 moving. Each loop is kept single by a token in WorkerLoop; `ensure_loops()` restarts a loop
 whose worker died.
+
+Lanes: submits, ingests and the loops go to queues of their own (settings.TASK_QUEUES), which
+`run_worker` serves concurrently, so a 20-second poll turn or a submit hanging until its timeout
+never holds up a submit or an ingest waiting behind it. A submit or ingest task is enqueued only
+through `enqueue_submit`/`enqueue_ingest`: one conditional UPDATE of `Generation.task_queued_for`
+keeps the queue at one task per row and step.
 """
 
 from __future__ import annotations
@@ -13,43 +19,87 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from gallery.models import Generation, WorkerLoop
+from gallery.models import Generation, State, WorkerLoop
 
 from . import worker
 
 STALE_AFTER = timedelta(seconds=60)
+POLL_TURN_SECONDS = 20.0
+# A row marked as having a task in the queue for this long past its due time lost that task
+# (its enqueue failed, Redis was flushed): it may be enqueued again.
+QUEUED_TASK_LOST_AFTER = timedelta(minutes=10)
 
 
 def start_generation(generation: Generation) -> None:
     """Send GENERATION to Zcheap in the background, once the creating transaction commits."""
-    transaction.on_commit(lambda: run_generation.enqueue(generation.pk))
+    transaction.on_commit(lambda: enqueue_submit(generation.pk))
 
 
-@task()
+def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:
+    """Claim the right to enqueue the task for this row in STATE: True for exactly one caller."""
+    lost = timezone.now() - QUEUED_TASK_LOST_AFTER
+    free = Q(task_queued_for__isnull=True) | Q(task_queued_for__lt=lost)
+    return (
+        Generation.objects.filter(free, pk=generation_id, state=state).update(task_queued_for=when)
+        == 1
+    )
+
+
+def _enqueue_once(task_, generation_id: int, state: str, when: datetime | None) -> bool:
+    if not _mark_queued(generation_id, state, when or timezone.now()):
+        return False
+    try:
+        (task_.using(run_after=when) if when else task_).enqueue(generation_id)
+    except Exception:
+        Generation.objects.filter(pk=generation_id).update(task_queued_for=None)
+        raise
+    return True
+
+
+def enqueue_submit(generation_id: int, when: datetime | None = None) -> bool:
+    """Queue the submit of a queued generation unless its submit task is already queued."""
+    return _enqueue_once(run_generation, generation_id, State.QUEUED, when)
+
+
+def enqueue_ingest(generation_id: int) -> bool:
+    """Queue the download of a finished generation unless its ingest task is already queued."""
+    return _enqueue_once(ingest_generation, generation_id, State.DOWNLOADING, None)
+
+
+def _task_started(generation_id: int) -> None:
+    """The row's queued task is running: from now on a new one may be queued (the step's own
+    lease keeps two runs apart)."""
+    Generation.objects.filter(pk=generation_id).update(task_queued_for=None)
+
+
+@task(queue_name="submit")
 def run_generation(generation_id: int) -> str:
+    _task_started(generation_id)
     outcome = worker.submit_one(generation_id)
     if outcome == "retry":
         generation = Generation.objects.get(pk=generation_id)
-        run_generation.using(run_after=generation.next_poll_at).enqueue(generation_id)
+        enqueue_submit(generation_id, generation.next_poll_at)
+    elif outcome == "downloading":  # a synchronous reply: nothing to poll, store it now
+        enqueue_ingest(generation_id)
     ensure_loops()
     return outcome
 
 
-@task()
+@task(queue_name="ingest")
 def ingest_generation(generation_id: int) -> bool:
+    _task_started(generation_id)
     return worker.ingest_one(generation_id)
 
 
-@task()
+@task(queue_name="loops")
 def poll_loop(token: str) -> int:
     if not _claim_turn("poll", token):
         return 0
-    polled = worker.poll_for(seconds=20)
-    for generation_id in worker.ready_for_ingest():
-        ingest_generation.enqueue(generation_id)
+    polled = _poll_turn(POLL_TURN_SECONDS)
     when = worker.next_poll_time()
     if when is not None:
         _reschedule("poll", token, poll_loop, when)
@@ -63,15 +113,29 @@ def poll_loop(token: str) -> int:
     return polled
 
 
-@task()
+def _poll_turn(seconds: float) -> int:
+    """Poll due batches for up to SECONDS, queueing the ingest of each finished task as soon as
+    its batch is written (not at the end of the turn)."""
+    deadline = timezone.now() + timedelta(seconds=seconds)
+    total = 0
+    while True:
+        polled = worker.poll_once()
+        total += polled
+        for generation_id in worker.ready_for_ingest():
+            enqueue_ingest(generation_id)
+        if not polled or timezone.now() >= deadline:
+            return total
+
+
+@task(queue_name="loops")
 def reconcile_loop(token: str) -> dict:
     if not _claim_turn("reconcile", token):
         return {}
     report = worker.reconcile()
     for generation_id in report.get("resubmit", []):
-        run_generation.enqueue(generation_id)
+        enqueue_submit(generation_id)
     for generation_id in report.get("reingest", []):
-        ingest_generation.enqueue(generation_id)
+        enqueue_ingest(generation_id)
     _reschedule(
         "reconcile",
         token,

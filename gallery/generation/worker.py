@@ -443,10 +443,16 @@ def next_poll_time() -> datetime | None:
 
 
 def ready_for_ingest() -> list[int]:
+    """Finished rows no worker holds and whose ingest task is not already waiting in the queue."""
     now = _now()
+    not_queued = Q(task_queued_for__isnull=True) | Q(
+        task_queued_for__lt=now - timedelta(minutes=10)
+    )
     return list(
         Generation.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now), state=State.DOWNLOADING
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            not_queued,
+            state=State.DOWNLOADING,
         ).values_list("pk", flat=True)[:200]
     )
 

@@ -1,14 +1,18 @@
-"""Start a task worker: restart the poll and reconcile loops, then run the queue's worker.
+"""Start a task worker: restart the poll and reconcile loops, then serve every lane.
 
 A worker that was killed leaves its loop tasks marked as running forever (the database backend
 does not recover them); the loops notice they are stale and this command restarts them, so work
-left behind is picked up again. The worker is django-tasks-db's `db_worker`, or with
-TASK_BACKEND=rq django-rq's `rqworker` with its scheduler (the loops enqueue with `run_after`,
-which RQ keeps in its scheduled registry until a scheduler moves it to the queue; our worker
-class takes the scheduler over within seconds when the worker holding it stops).
+left behind is picked up again.
 
-Stopping: SIGTERM to the main process (systemd's KillMode=mixed) lets the task at hand finish
-and write its result, so no row stays leased; only a SIGKILL leaves leases to expire
+Lanes (gallery/generation/lanes.py): submits, ingests, the loops and the rest each have their own
+queue and their own workers, so none waits behind another. With the database backend they are
+threads of django-tasks-db's worker in this process; with TASK_BACKEND=rq this process starts
+one RQ worker (with its scheduler: the loops enqueue with `run_after`, which RQ keeps in its
+scheduled registry until a scheduler moves it to the queue) per lane and restarts any that dies.
+`--lane QUEUE` serves that one queue only (what the RQ lane processes run).
+
+Stopping: SIGTERM to the main process (systemd's KillMode=mixed) lets the tasks at hand finish
+and write their results, so no row stays leased; only a SIGKILL leaves leases to expire
 (WORKER_LEASE_SECONDS) before the reconcile loop hands the work to another worker.
 """
 
@@ -16,9 +20,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from gallery.generation import ensure_loops
+from gallery.generation import ensure_loops, rq_lane_worker, run_database_lanes, run_rq_lanes
 
 
 class Command(BaseCommand):
@@ -28,17 +32,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval", type=float, default=0.5, help="seconds between queue checks"
         )
-        parser.add_argument("--queue-name", default="default")
+        parser.add_argument("--lane", help="serve only this queue (default: every lane)")
 
-    def handle(self, *args, interval, queue_name, **options):
-        ensure_loops(restart=True)
-        if settings.TASK_BACKEND == "rq":
-            call_command(
-                "rqworker",
-                queue_name,
-                with_scheduler=True,
-                job_class="django_tasks_rq.Job",
-                worker_class="gallery.generation.rq_worker.Worker",
-            )
+    def handle(self, *args, interval, lane, **options):
+        if lane is not None and lane not in settings.TASK_QUEUES:
+            raise CommandError(f"--lane must be one of {', '.join(settings.TASK_QUEUES)}")
+        if lane is None:
+            ensure_loops(restart=True)
+        if settings.TASK_BACKEND == "rq" and lane:
+            rq_lane_worker(lane)
+        elif settings.TASK_BACKEND == "rq":
+            run_rq_lanes()
+        elif lane:
+            call_command("db_worker", interval=interval, queue_name=lane)
         else:
-            call_command("db_worker", interval=interval, queue_name=queue_name)
+            run_database_lanes(interval)

@@ -1,0 +1,191 @@
+"""The worker's lanes: one `run_worker` serves every task queue at once.
+
+Before lanes, one worker took one task at a time in queue order: a 20-second poll turn, or a
+submit hanging until its read timeout, held up every submit and ingest behind it. Now each queue
+(settings.TASK_QUEUES) has its own workers: with the database backend, threads of
+django-tasks-db's worker in this process (SUBMIT_CONCURRENCY for submits, INGEST_CONCURRENCY for
+ingests, one each for the loops and the rest); with RQ, one RQ worker process per queue, started
+and restarted by this process. Killing the process (or its group) stops every lane, as before.
+
+The process also writes a heartbeat (a WorkerLoop row named ``worker:<host>:<pid>``) that
+/healthz reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from gallery.models import WorkerLoop
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 5.0  # seconds
+HEARTBEAT_PREFIX = "worker:"
+
+
+def lane_sizes() -> dict[str, int]:
+    """How many workers each queue gets in one `run_worker` (database backend)."""
+    sizes = {queue: 1 for queue in settings.TASK_QUEUES}
+    sizes["submit"] = max(1, settings.SUBMIT_CONCURRENCY)
+    sizes["ingest"] = max(1, settings.INGEST_CONCURRENCY)
+    return sizes
+
+
+# --- heartbeat -------------------------------------------------------------------------------
+def heartbeat_name() -> str:
+    return f"{HEARTBEAT_PREFIX}{socket.gethostname()[:24]}:{os.getpid()}"[:40]
+
+
+def beat(name: str) -> None:
+    """Say this worker is alive; forget workers silent for a day (killed ones leave a row)."""
+    now = timezone.now()
+    WorkerLoop.objects.update_or_create(name=name, defaults={"run_at": now, "token": ""})
+    WorkerLoop.objects.filter(
+        name__startswith=HEARTBEAT_PREFIX, run_at__lt=now - timedelta(days=1)
+    ).delete()
+
+
+def last_heartbeat():
+    """When the most recent worker said it was alive, or None."""
+    row = (
+        WorkerLoop.objects.filter(name__startswith=HEARTBEAT_PREFIX, run_at__isnull=False)
+        .order_by("-run_at")
+        .first()
+    )
+    return row.run_at if row else None
+
+
+def _beat_safely(name: str) -> None:
+    try:
+        close_old_connections()
+        beat(name)
+    except Exception:  # the database is down for a moment: the next beat will tell
+        log.warning("worker heartbeat failed", exc_info=True)
+
+
+# --- database backend: threads ---------------------------------------------------------------
+def run_database_lanes(interval: float) -> None:
+    """Run every lane in threads until SIGTERM/SIGINT; each lane finishes the task at hand."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    name = heartbeat_name()
+    workers = [
+        Worker(
+            queue_names=[queue],
+            interval=interval,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=f"{name[len(HEARTBEAT_PREFIX) :]}:{queue}:{n}"[:64],
+            excluded_queue_names=[],
+        )
+        for queue, count in lane_sizes().items()
+        for n in range(count)
+    ]
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        log.warning("%s: finishing the tasks at hand, then stopping", signal.strsignal(signum))
+        stopping.set()
+        for worker in workers:
+            worker.running = False
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threads = [
+        threading.Thread(target=_serve, args=(w, stopping), name=w.worker_id, daemon=True)
+        for w in workers
+    ]
+    for thread in threads:
+        thread.start()
+    log.info("worker %s serving lanes %s", name, lane_sizes())
+    while not stopping.is_set():
+        _beat_safely(name)
+        stopping.wait(HEARTBEAT_EVERY)
+    for thread in threads:
+        thread.join()
+    WorkerLoop.objects.filter(name=name).delete()
+
+
+def _serve(worker, stopping: threading.Event) -> None:
+    """One lane worker; an unexpected error (a database hiccup) restarts it, not the process."""
+    try:
+        while not stopping.is_set():
+            try:
+                worker.run()
+            except Exception:
+                log.exception("lane worker %s stopped unexpectedly; restarting", worker.worker_id)
+                stopping.wait(1.0)
+    finally:
+        connection.close()
+
+
+# --- RQ backend: one process per lane --------------------------------------------------------
+def run_rq_lanes() -> None:
+    """Start one `run_worker --lane QUEUE` process per queue and keep them running until
+    SIGTERM/SIGINT, which is passed on (each finishes its job at hand)."""
+    name = heartbeat_name()
+    children: dict[str, subprocess.Popen] = {}
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        stopping.set()
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping.is_set():
+        for queue in settings.TASK_QUEUES:
+            child = children.get(queue)
+            if (child is None or child.poll() is not None) and not stopping.is_set():
+                if child is not None:
+                    log.warning("lane %s exited (%s); restarting", queue, child.returncode)
+                children[queue] = _spawn_lane(queue)
+        _beat_safely(name)
+        stopping.wait(HEARTBEAT_EVERY if all(c.poll() is None for c in children.values()) else 1)
+    for child in children.values():
+        child.wait()
+    WorkerLoop.objects.filter(name=name).delete()
+
+
+def _spawn_lane(queue: str) -> subprocess.Popen:
+    manage = os.path.join(settings.BASE_DIR, "manage.py")
+    return subprocess.Popen(
+        [sys.executable, manage, "run_worker", "--lane", queue],
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+    )
+
+
+def _die_with_parent() -> None:
+    """Linux: a lane process gets SIGTERM when its supervisor dies (even by SIGKILL)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def rq_lane_worker(queue: str) -> None:
+    """RQ's worker and scheduler for one queue (see rq_worker.Worker)."""
+    from django.core.management import call_command
+
+    call_command(
+        "rqworker",
+        queue,
+        with_scheduler=True,
+        job_class="django_tasks_rq.Job",
+        worker_class="gallery.generation.rq_worker.Worker",
+    )
