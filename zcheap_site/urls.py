@@ -2,18 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from gallery import views as gallery_views
 from gallery.generation import public_media
 
-
-@login_not_required
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
-
+from .health import healthz
 
 urlpatterns = [
     path("", gallery_views.home, name="home"),

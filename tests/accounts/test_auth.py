@@ -80,7 +80,8 @@ def test_it_shows_a_no_team_page_to_a_person_without_team(django_user_model):
 
 
 def test_it_serves_health_without_login():
-    assert Client().get("/healthz").content == b"ok"
+    response = Client().get("/healthz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
 
 
 def test_it_requires_csrf_on_htmx_posts(owner_a):

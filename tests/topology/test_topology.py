@@ -130,7 +130,7 @@ def logs(stack: Stack) -> str:
 
 def test_tls_static_files_and_the_health_check_come_through_nginx(stack):
     browser = Browser(stack)
-    assert browser.get("/healthz").text == "ok"
+    assert browser.get("/healthz").json()["database"] == "ok"
     login = browser.get("/accounts/login/")
     assert login.headers["Strict-Transport-Security"].startswith("max-age=")
     css = re.search(r'href="(/static/[^"]+\.css)"', login.text).group(1)

@@ -117,14 +117,16 @@ BY_TEAM = textwrap.dedent(
     os.environ["DJANGO_SETTINGS_MODULE"] = "zcheap_site.settings"
     django.setup()
     from gallery.models import Generation
-    print(json.dumps(dict(Generation.objects.values_list("team__name", "state"))))
+    from gallery.generation.lanes import last_heartbeat
+    found = dict(Generation.objects.values_list("team__name", "state"))
+    print(json.dumps({**found, "heartbeat": bool(last_heartbeat())}))
     """
 )
 
 
-def _states_by_team(env) -> tuple[str, str]:
+def _states_by_team(env) -> tuple[str, str, bool]:
     found = json.loads(run_script(env, BY_TEAM))
-    return found["Hung"], found["Normal"]
+    return found["Hung"], found["Normal"], found["heartbeat"]
 
 
 @pytest.mark.slow
@@ -139,7 +141,7 @@ def test_a_hung_submit_does_not_delay_another_teams_task(tmp_path):
     try:
         deadline = time.monotonic() + 25
         while time.monotonic() < deadline:
-            hung, normal = _states_by_team(env)
+            hung, normal, heartbeat = _states_by_team(env)
             if normal == "done":
                 break
             time.sleep(0.3)
@@ -149,3 +151,4 @@ def test_a_hung_submit_does_not_delay_another_teams_task(tmp_path):
     log = (tmp_path / "lanes.log").read_text()[-3000:]
     assert normal == "done", log
     assert hung == "submitting", log  # the other team's task finished while this one hung
+    assert heartbeat  # /healthz sees the worker alive
