@@ -1,0 +1,180 @@
+"""Does a busy worker still send submits at once? A real `run_worker` against the fast fake
+upstream (bench/fake_upstream.py: asyncio, keep-alive, fixed 300 ms a request).
+
+    .venv/bin/python -m bench.bench_lanes [--in-flight 1000] [--submits 100] [--seconds 60]
+    (PostgreSQL: BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/zc_bench; it is flushed)
+
+N image tasks are put in flight first (already submitted upstream, each finishing 5-40 s later),
+so the poll loop is busy all the time; a worker starts; after it has polled for a while, 100
+image tasks are created at once the way the create form does (enqueued on commit). Printed:
+- 100 queued submits: seconds from creating them to the last one reaching the fake upstream,
+  and the largest gap between two consecutive submits;
+- poll lag: every 0.5 s, how overdue the most overdue unleased in-flight row is (p50/p95/max);
+- upstream done -> stored: from a task finishing upstream to its row being done (p50/p95), and
+  how many finished tasks were stored by the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ROOT, setup_django  # noqa: E402
+
+TMP = setup_django()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench.fake_upstream import FakeUpstream  # noqa: E402
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--in-flight", type=int, default=1000)
+    parser.add_argument("--submits", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warmup", type=float, default=10)
+    parser.add_argument("--delay", type=float, default=0.3)
+    args = parser.parse_args()
+
+    from accounts.models import Membership, Team, User
+    from gallery.generation.tasks import start_generation
+    from gallery.models import Generation, State
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    fake = FakeUpstream(delay=args.delay).start()
+    team = Team.objects.create(name="bench", base_url=fake.url)
+    team.set_api_key("bench-key")
+    team.save()
+    user = User.objects.create_user("bench@example.com", "pw-bench-lanes-1")
+    Membership.objects.create(team=team, user=user, role="owner")
+    now = timezone.now()
+    Generation.objects.bulk_create(
+        [
+            Generation(
+                team=team,
+                user=user,
+                kind="image",
+                action="generate",
+                model="gemini-3-pro-image-preview",
+                prompt=f"in flight {i}",
+                state=State.SUBMITTED,
+                remote_id=fake.add_task(run_s=random.uniform(5, 40)),
+                submitted_at=now,
+                next_poll_at=now + timedelta(seconds=random.uniform(0, 2)),
+                deadline_at=now + timedelta(minutes=10),
+                late_until=now + timedelta(hours=24),
+            )
+            for i in range(args.in_flight)
+        ]
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "zcheap_site.settings",
+        "ZCHEAP_DATA_DIR": str(TMP),
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(TMP / "worker.log", "w"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    lags: list[float] = []
+    created_at = None
+    begun = time.monotonic()
+    try:
+        while time.monotonic() - begun < args.seconds:
+            if created_at is None and time.monotonic() - begun >= args.warmup:
+                created_at = time.time()
+                for i in range(args.submits):
+                    with transaction.atomic():
+                        g = Generation.objects.create(
+                            team=team,
+                            user=user,
+                            kind="image",
+                            action="generate",
+                            model="gemini-3-pro-image-preview",
+                            prompt=f"queued {i}",
+                        )
+                        start_generation(g)
+            lags.append(_oldest_poll_lag())
+            time.sleep(0.5)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+    _report(fake, args, created_at, lags, begun)
+
+
+def _oldest_poll_lag() -> float:
+    from django.db.models import Min, Q
+
+    from gallery.models import Generation, State
+
+    now = timezone.now()
+    oldest = Generation.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        state__in=[State.SUBMITTED, State.RUNNING],
+        next_poll_at__lte=now,
+    ).aggregate(at=Min("next_poll_at"))["at"]
+    return (now - oldest).total_seconds() if oldest else 0.0
+
+
+def _report(fake: FakeUpstream, args, created_at: float | None, lags: list[float], begun) -> None:
+    from gallery.models import Generation, State
+
+    sent = sorted(t for t in fake.submits if created_at and t >= created_at)
+    print(f"in flight {args.in_flight}, fake upstream {args.delay * 1000:.0f} ms a request")
+    if sent:
+        gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)] or [0.0]
+        print(
+            f"{len(sent)}/{args.submits} queued submits sent: last {sent[-1] - created_at:.1f} s "
+            f"after creating them, largest gap {max(gaps):.1f} s"
+        )
+    else:
+        print(f"0/{args.submits} queued submits sent")
+    print(
+        f"poll lag (oldest overdue row, sampled): p50 {statistics.median(lags):.1f} s, "
+        f"p95 {pct(lags, 0.95):.1f} s, max {max(lags):.1f} s"
+    )
+    done = {
+        g.remote_id: g.finished_at.timestamp()
+        for g in Generation.objects.filter(state=State.DONE).exclude(remote_id="")
+    }
+    finished = [(tid, t) for tid, t in fake.tasks.items() if t.done_at < time.time() - 1]
+    stored = [done[tid] - t.done_at for tid, t in finished if tid in done]
+    print(f"polls answered {fake.polls} ({fake.polls / (time.monotonic() - begun):.0f}/s)")
+    if stored:
+        print(
+            f"upstream done -> stored: {len(stored)} of {len(finished)} finished stored, "
+            f"p50 {statistics.median(stored):.1f} s, p95 {pct(stored, 0.95):.1f} s"
+        )
+    else:
+        print(f"upstream done -> stored: 0 of {len(finished)} finished stored")
+
+
+if __name__ == "__main__":
+    main()
