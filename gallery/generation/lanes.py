@@ -4,8 +4,10 @@ Before lanes, one worker took one task at a time in queue order: a 20-second pol
 submit hanging until its read timeout, held up every submit and ingest behind it. Now each queue
 (settings.TASK_QUEUES) has its own workers: with the database backend, threads of
 django-tasks-db's worker in this process (SUBMIT_CONCURRENCY for submits, INGEST_CONCURRENCY for
-ingests, one each for the loops and the rest); with RQ, one RQ worker process per queue, started
-and restarted by this process. Killing the process (or its group) stops every lane, as before.
+ingests, one for the rest) and the loops in a child process of their own (polling is CPU-bound
+in httpx; sharing one GIL with submits and ingests cut the poll rate); with RQ, one RQ worker
+process per queue. Child processes are started, restarted and stopped (SIGTERM passed on) by
+this process, and get SIGTERM if it dies. Killing the process group stops every lane.
 
 The process also writes a heartbeat (a WorkerLoop row named ``worker:<host>:<pid>``) that
 /healthz reports.
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 5.0  # seconds
 HEARTBEAT_PREFIX = "worker:"
+LOOPS_LANE = "loops"
 
 
 def lane_sizes() -> dict[str, int]:
@@ -92,15 +95,19 @@ def run_database_lanes(interval: float) -> None:
             excluded_queue_names=[],
         )
         for queue, count in lane_sizes().items()
+        if queue != LOOPS_LANE
         for n in range(count)
     ]
     stopping = threading.Event()
+    loops = _spawn_lane(LOOPS_LANE, "--interval", str(interval))
 
     def stop(signum, frame):
         log.warning("%s: finishing the tasks at hand, then stopping", signal.strsignal(signum))
         stopping.set()
         for worker in workers:
             worker.running = False
+        if loops.poll() is None:
+            loops.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -112,10 +119,16 @@ def run_database_lanes(interval: float) -> None:
         thread.start()
     log.info("worker %s serving lanes %s", name, lane_sizes())
     while not stopping.is_set():
+        if loops.poll() is not None and not stopping.is_set():
+            log.warning("lane %s exited (%s); restarting", LOOPS_LANE, loops.returncode)
+            loops = _spawn_lane(LOOPS_LANE, "--interval", str(interval))
         _beat_safely(name)
-        stopping.wait(HEARTBEAT_EVERY)
+        stopping.wait(HEARTBEAT_EVERY if loops.poll() is None else 1)
     for thread in threads:
         thread.join()
+    if loops.poll() is None:
+        loops.send_signal(signal.SIGTERM)
+    loops.wait()
     WorkerLoop.objects.filter(name=name).delete()
 
 
@@ -162,10 +175,10 @@ def run_rq_lanes() -> None:
     WorkerLoop.objects.filter(name=name).delete()
 
 
-def _spawn_lane(queue: str) -> subprocess.Popen:
+def _spawn_lane(queue: str, *args: str) -> subprocess.Popen:
     manage = os.path.join(settings.BASE_DIR, "manage.py")
     return subprocess.Popen(
-        [sys.executable, manage, "run_worker", "--lane", queue],
+        [sys.executable, manage, "run_worker", "--lane", queue, *args],
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )
 

@@ -97,6 +97,7 @@ def submit_one(generation_id: int) -> str:
         attempts=F("attempts") + 1,
         updated_at=now,
         card_version=F("card_version") + 1,  # the card's badge changes: queued → submitting
+        task_queued_for=None,  # the step is running, however it was started (tasks.py)
     )
     if claimed != 1:
         return "skipped"  # already submitted, cancelled, or another worker has it
@@ -465,7 +466,7 @@ def ingest_one(generation_id: int) -> bool:
         Q(lease_until__isnull=True) | Q(lease_until__lt=now),
         pk=generation_id,
         state=State.DOWNLOADING,
-    ).update(lease_until=now + _lease(), attempts=F("attempts") + 1)
+    ).update(lease_until=now + _lease(), attempts=F("attempts") + 1, task_queued_for=None)
     if claimed != 1:
         return False
     generation = Generation.objects.select_related("team", "parent").get(pk=generation_id)

@@ -44,6 +44,6 @@ class Command(BaseCommand):
         elif settings.TASK_BACKEND == "rq":
             run_rq_lanes()
         elif lane:
-            call_command("db_worker", interval=interval, queue_name=lane)
+            call_command("db_worker", interval=interval, queue_name=lane, reload=False)
         else:
             run_database_lanes(interval)

@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 from django_tasks import task_backends
 
-from gallery.generation import tasks
+from gallery.generation import tasks, worker
 from gallery.models import Generation, State
 from tests.gallery.generation.worker.processes import (
     migrate,
@@ -55,6 +55,18 @@ def test_a_queued_row_gets_one_submit_task(make_generation):
     generation.transition(State.QUEUED, State.CANCELLED)
     Generation.objects.filter(pk=generation.pk).update(task_queued_for=None)
     assert not tasks.enqueue_submit(generation.pk)  # only queued rows are submitted
+
+
+@pytest.mark.django_db
+def test_a_step_run_outside_its_queued_task_lets_the_next_step_be_queued(make_generation):
+    """The browser tests' worker (and any direct call) runs steps without their task: the row
+    must still reach the ingest queue once it finishes."""
+    generation = make_generation()
+    assert tasks.enqueue_submit(generation.pk)
+    assert worker.submit_one(generation.pk) == "submitted"
+    generation.transition(State.SUBMITTED, State.DOWNLOADING, result_urls=["http://x/1.png"])
+    assert generation.pk in worker.ready_for_ingest()
+    assert tasks.enqueue_ingest(generation.pk)
 
 
 @pytest.mark.django_db
