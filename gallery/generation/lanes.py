@@ -7,7 +7,7 @@ django-tasks-db's worker in this process (SUBMIT_CONCURRENCY for submits, INGEST
 ingests, one for the rest) and the loops in a child process of their own (polling is CPU-bound
 in httpx; sharing one GIL with submits and ingests cut the poll rate); with RQ, one RQ worker
 process per queue. Child processes are started, restarted and stopped (SIGTERM passed on) by
-this process, and get SIGTERM if it dies. Killing the process group stops every lane.
+this process, and get SIGTERM if it dies, even by SIGKILL (Linux).
 
 The process also writes a heartbeat (a WorkerLoop row named ``worker:<host>:<pid>``) that
 /healthz reports.
@@ -126,9 +126,7 @@ def run_database_lanes(interval: float) -> None:
         stopping.wait(HEARTBEAT_EVERY if loops.poll() is None else 1)
     for thread in threads:
         thread.join()
-    if loops.poll() is None:
-        loops.send_signal(signal.SIGTERM)
-    loops.wait()
+    loops.wait()  # stop() passed SIGTERM on once: a second one would cut its task short
     WorkerLoop.objects.filter(name=name).delete()
 
 
@@ -176,19 +174,26 @@ def run_rq_lanes() -> None:
 
 
 def _spawn_lane(queue: str, *args: str) -> subprocess.Popen:
+    """A lane process in a process group of its own: a SIGTERM to our group (Ctrl-C, dev.py,
+    `kill -- -PID`) reaches it once, through us, so it stops gracefully instead of taking a
+    second signal as "terminate the task at hand" (what django-tasks-db and RQ do)."""
     manage = os.path.join(settings.BASE_DIR, "manage.py")
+    parent = os.getpid()
     return subprocess.Popen(
         [sys.executable, manage, "run_worker", "--lane", queue, *args],
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+        start_new_session=True,
+        preexec_fn=(lambda: _die_with_parent(parent)) if sys.platform == "linux" else None,  # noqa: PLW1509
     )
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: a lane process gets SIGTERM when its supervisor dies (even by SIGKILL)."""
     import ctypes
 
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def rq_lane_worker(queue: str) -> None:
