@@ -31,6 +31,8 @@ class Worker(RQWorker):
         return False
 
     def _take_over_scheduler(self) -> None:
+        if self._stop_requested or getattr(self, "_shutdown_requested_date", None):
+            return  # stopping: taking the lock again would start a scheduler nothing stops
         scheduler = self.scheduler
         if scheduler is None or (scheduler._process and scheduler._process.is_alive()):
             return

@@ -238,25 +238,29 @@ def test_a_member_creates_an_image_mj_with_u1_and_a_video_then_browses_and_downl
         assert ann.get(path).status_code == 404
 
 
+def _parent(pid: int) -> int | None:
+    stat = Path(f"/proc/{pid}/stat")
+    return int(stat.read_text().rsplit(")", 1)[1].split()[1]) if stat.exists() else None
+
+
 def _scheduler_holder(stack: Stack, names: list[str]) -> str:
-    """Which worker holds RQ's scheduler lock (its scheduler process is the worker's child)."""
+    """Which worker holds RQ's scheduler lock for the loops' queue (its scheduler process is a
+    child of that worker's `--lane loops` process)."""
     from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 
     connection = stack.redis()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        owner = connection.get(RQScheduler.get_locking_key("default"))
+        owner = connection.get(RQScheduler.get_locking_key("loops"))
         if owner:
             pid = connection.hget(SCHEDULER_KEY_TEMPLATE % owner.decode(), "pid")
+            ancestors, step = [], int(pid) if pid else None
+            while step and len(ancestors) < 4:
+                ancestors.append(step)
+                step = _parent(step)
             for name in names:
-                worker = stack.procs[name].pid
-                if pid and int(pid) == worker:
+                if stack.procs[name].pid in ancestors:
                     return name
-                stat = Path(f"/proc/{int(pid)}/stat") if pid else None
-                if stat and stat.exists():
-                    parent = stat.read_text().rsplit(")", 1)[1].split()[1]
-                    if int(parent) == worker:
-                        return name
         time.sleep(0.5)
     raise AssertionError("no worker holds RQ's scheduler lock")
 
