@@ -183,6 +183,17 @@ def test_video_metadata_error_and_amount(sim_url, client):
     assert task.status == "completed" and task.amount_usd and task.amount_usd > 0
 
 
+def test_an_image_fetch_finds_a_video_task_too(client):
+    """§0: a fetch finds any task by id; a video id answers on the image route, in its shape."""
+    video = client.create_video(t.VideoRequest("ima-pro", "tea", duration=4))
+    done = wait_for(lambda: client.get_video(video.task_id), lambda r: r.is_terminal)
+    assert done.status == "completed"
+    fetched = client.get_image(video.task_id)
+    assert fetched.status == "succeeded" and fetched.url.startswith("http")
+    with pytest.raises(e.ZcheapError):
+        client.get_image("no-such-task")
+
+
 def test_video_content_route_errors(sim_url, client):
     unknown = _raw(sim_url, "GET", "/v1/videos/task_nope/content", key=client._api_key)
     assert unknown.status_code == 404 and unknown.json()["error"]["type"] == "invalid_request_error"
