@@ -36,7 +36,7 @@ def _generations(request: HttpRequest):
     return (
         Generation.objects.filter(team=request.team)
         .select_related("user", "parent")
-        .prefetch_related("items", "source_items")
+        .prefetch_related("items", "source_items", "parent__items")
     )
 
 
@@ -205,10 +205,15 @@ def cards_poll(request: HttpRequest) -> HttpResponse:
         if (number := parse_id(pk)) is not None:
             version_shown = parse_id(version)
             shown[number] = -1 if version_shown is None else version_shown  # unknown: send it
-    generations = list(_generations(request).filter(pk__in=shown))
-    # != rather than >: the web server and the worker stamp versions with their own clocks.
-    changed = [g for g in generations if g.version != shown[g.pk]]
-    active = [g.pk for g in generations if g.state in ACTIVE_STATES]
+    # Versions first (one small query); full cards only for the few that changed.
+    current = list(
+        Generation.objects.filter(team=request.team, pk__in=shown).values_list(
+            "pk", "card_version", "state"
+        )
+    )
+    stale = [pk for pk, version, _state in current if version != shown[pk]]
+    active = [pk for pk, _version, state in current if state in ACTIVE_STATES]
+    changed = list(_generations(request).filter(pk__in=stale)) if stale else []
     context = {"changed": changed, "active_ids": active}
     response = render(request, "gallery/_poll_reply.html", context)
     if not active:
