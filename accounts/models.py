@@ -154,6 +154,10 @@ class Membership(models.Model):
     def can_manage(self) -> bool:
         return self.has_role(Role.ADMIN)
 
+    def may_delete(self, item) -> bool:
+        """Delete, restore or see a deleted ITEM: admins, and the member who made it."""
+        return self.can_manage or (self.can_generate and item.user_id == self.user_id)
+
 
 def _invitation_token() -> str:
     return secrets.token_urlsafe(24)

@@ -38,10 +38,8 @@ def _item_for(request: HttpRequest, item_id: int) -> MediaItem:
 
 def _may_undo(request: HttpRequest, item: MediaItem) -> bool:
     """A deleted item's file is shown (`?deleted=1`, e.g. beside an Undo) only to those who may
-    restore it: admins, and the member who made it (the rule of views._can_delete). Anyone else
-    gets 404, as if it were gone already."""
-    membership = request.membership
-    return membership.can_manage or (membership.can_generate and item.user_id == request.user.id)
+    restore it (Membership.may_delete); anyone else gets 404, as if it were gone already."""
+    return request.membership.may_delete(item)
 
 
 @require_safe

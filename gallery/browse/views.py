@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -52,8 +53,9 @@ def browse(request: HttpRequest) -> HttpResponse:
         "next_cursor": next_cursor,
         "filters": filters,
         "query": _query_without(request, "after"),
-        "boards": listings.boards(request.team, request.user),
-        "members": listings.members(request.team),
+        # Read only when the template shows them (the full page, not an infinite-scroll page).
+        "boards": SimpleLazyObject(lambda: listings.boards(request.team, request.user)),
+        "members": SimpleLazyObject(lambda: listings.members(request.team)),
         "models": ALL_MODELS,  # known constants: no scan over every item for a dropdown
         # Reversed once per page, not three times per tile.
         "detail_base": reverse("gallery:item_detail", args=[0]).removesuffix("0/"),
@@ -154,8 +156,7 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def _can_delete(request: HttpRequest, item: MediaItem) -> bool:
-    membership = request.membership
-    return membership.can_manage or (membership.can_generate and item.user_id == request.user.id)
+    return request.membership.may_delete(item)
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
