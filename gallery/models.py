@@ -7,7 +7,7 @@ row changed, so a worker task delivered twice does no harm.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -45,6 +45,16 @@ TERMINAL_STATES = frozenset(
     {State.DONE, State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW}
 )
 ACTIVE_STATES = frozenset(set(State) - TERMINAL_STATES)
+# A row marked as having a task in the queue for this long lost that task (its enqueue failed,
+# Redis was flushed): it may be enqueued again.
+QUEUED_TASK_LOST_AFTER = timedelta(minutes=10)
+
+
+def no_task_queued(now: datetime) -> Q:
+    """Rows without a live task waiting for them in the queue (see Generation.task_queued_for)."""
+    return Q(task_queued_for__isnull=True) | Q(task_queued_for__lt=now - QUEUED_TASK_LOST_AFTER)
+
+
 # Stop waiting: not while a submit is in flight or a paid result is being saved.
 CANCELLABLE_STATES = frozenset({State.QUEUED, State.SUBMITTED, State.RUNNING, State.TIMED_OUT})
 # What a live card shows of a generation's own row (its results arrive with the move to DONE).

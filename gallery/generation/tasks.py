@@ -19,19 +19,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from gallery.models import Generation, State, WorkerLoop
+from gallery.models import Generation, State, WorkerLoop, no_task_queued
 
 from . import worker
 
 STALE_AFTER = timedelta(seconds=60)
 POLL_TURN_SECONDS = 20.0
-# A row marked as having a task in the queue for this long past its due time lost that task
-# (its enqueue failed, Redis was flushed): it may be enqueued again.
-QUEUED_TASK_LOST_AFTER = timedelta(minutes=10)
 
 
 def start_generation(generation: Generation) -> None:
@@ -41,8 +37,7 @@ def start_generation(generation: Generation) -> None:
 
 def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:
     """Claim the right to enqueue the task for this row in STATE: True for exactly one caller."""
-    lost = timezone.now() - QUEUED_TASK_LOST_AFTER
-    free = Q(task_queued_for__isnull=True) | Q(task_queued_for__lt=lost)
+    free = no_task_queued(timezone.now())
     return (
         Generation.objects.filter(free, pk=generation_id, state=state).update(task_queued_for=when)
         == 1

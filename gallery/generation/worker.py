@@ -32,6 +32,7 @@ from gallery.models import (
     MediaItem,
     MediaKind,
     State,
+    no_task_queued,
 )
 from zcheap import errors as e
 
@@ -63,9 +64,15 @@ def poll_delay(generation: Generation, now: datetime) -> timedelta:
 
 
 def _fail(
-    generation: Generation, from_states, error: Exception | None, message: str = "", code: str = ""
+    generation: Generation,
+    from_states,
+    error: Exception | None,
+    message: str = "",
+    code: str = "",
+    upstream: str = "",
 ) -> bool:
-    upstream_text = ""
+    """Move GENERATION to FAILED with MESSAGE; UPSTREAM is the detail text when ERROR has none."""
+    upstream_text = upstream
     if isinstance(error, e.ZcheapError):
         message = message or str(error.user_message)
         upstream_text = error.upstream_message
@@ -446,13 +453,10 @@ def next_poll_time() -> datetime | None:
 def ready_for_ingest() -> list[int]:
     """Finished rows no worker holds and whose ingest task is not already waiting in the queue."""
     now = _now()
-    not_queued = Q(task_queued_for__isnull=True) | Q(
-        task_queued_for__lt=now - timedelta(minutes=10)
-    )
     return list(
         Generation.objects.filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            not_queued,
+            no_task_queued(now),
             state=State.DOWNLOADING,
         ).values_list("pk", flat=True)[:200]
     )
@@ -523,8 +527,8 @@ def ingest_one(generation_id: int) -> bool:
                     None,
                     _("The result could not be stored after several tries, so we stopped trying."),
                     "ingest",
+                    upstream=repr(exc)[:500],
                 )
-                Generation.objects.filter(pk=generation.pk).update(upstream_error=repr(exc)[:500])
                 return False
             _retry_ingest_later(generation)
             return False

@@ -15,7 +15,7 @@ from django.db import connections
 from django_tasks import task_backends
 
 from gallery.generation import tasks, worker
-from gallery.models import Generation, State
+from gallery.models import QUEUED_TASK_LOST_AFTER, Generation, State
 from tests.gallery.generation.worker.processes import (
     migrate,
     run_script,
@@ -73,7 +73,7 @@ def test_a_step_run_outside_its_queued_task_lets_the_next_step_be_queued(make_ge
 def test_a_lost_queued_task_is_queued_again_after_a_while(make_generation):
     generation = make_generation()
     assert tasks.enqueue_submit(generation.pk)
-    long_ago = generation.created_at - tasks.QUEUED_TASK_LOST_AFTER
+    long_ago = generation.created_at - QUEUED_TASK_LOST_AFTER
     Generation.objects.filter(pk=generation.pk).update(task_queued_for=long_ago)
     assert tasks.enqueue_submit(generation.pk)
 
