@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "accounts",
     "gallery",
     "assets",
+    "audit",
+    "notifications",
 ]
 
 MIDDLEWARE = [
