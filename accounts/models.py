@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+import audit
+
 from . import crypto
 
 
@@ -113,6 +115,32 @@ class Team(models.Model):
     @property
     def effective_base_url(self) -> str:
         return self.base_url or settings.ZCHEAP_BASE_URL
+
+    def record_connection_change(self, actor, old_key: str, old_url: str, **kwargs) -> None:
+        """Audit what changed in the connection since OLD_KEY / OLD_URL: the key only as its
+        mask, never the key itself. Call it in the transaction that saves the team."""
+        new_key = self.api_key
+        if new_key != old_key:
+            kind = "api_key.changed" if old_key and new_key else "api_key.set"
+            audit.record(
+                self,
+                actor,
+                kind if new_key else "api_key.removed",
+                self.name,
+                before={"key": crypto.mask(old_key)} if old_key else None,
+                after={"key": crypto.mask(new_key)} if new_key else None,
+                **kwargs,
+            )
+        if self.base_url != old_url:
+            audit.record(
+                self,
+                actor,
+                "base_url.changed",
+                self.name,
+                before={"base_url": old_url},
+                after={"base_url": self.base_url},
+                **kwargs,
+            )
 
     @staticmethod
     def bump_listings(team_ids) -> None:
@@ -281,13 +309,18 @@ class Invitation(models.Model):
                 expires_at=cls.default_expiry(days=30),
             )
 
+    @property
+    def audit_target(self) -> str:
+        """How the audit log names this invitation: its address, or its number for a bare link."""
+        return self.email or f"#{self.pk}"
+
     def is_for(self, user) -> bool:
         """Whether USER may accept: anyone holding the link, or the addressed account only."""
         return not self.for_account or (
             user.is_authenticated and user.email.lower() == self.email.lower()
         )
 
-    def accept(self, user) -> Membership:
+    def accept(self, user, request=None) -> Membership:
         """Join the team with the invited role, exactly once across every process.
 
         The invitation is consumed by one conditional UPDATE: of any number of people accepting
@@ -313,5 +346,17 @@ class Invitation(models.Model):
             )
             if not created:  # joined through another invitation a moment ago
                 raise AlreadyMember(membership)  # rolls the claim back
+            audit.record(
+                self.team,
+                user,
+                "invitation.accepted",
+                user.email,
+                after={
+                    "role": membership.role,
+                    "invitation": self.audit_target,
+                    "invited_by": self.created_by.email if self.created_by else "",
+                },
+                request=request,
+            )
         self.accepted_at, self.accepted_by = now, user
         return membership

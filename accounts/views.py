@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+import audit
 from zcheap_site.params import parse_id
 
 from .base_url import base_url_problem
@@ -106,8 +107,20 @@ def rename_team(request: HttpRequest) -> HttpResponse:
             _settings_context(request, name_form=form),
             status=400,
         )
-    request.team.name = form.cleaned_data["name"]
-    request.team.save(update_fields=["name"])
+    team, before = request.team, request.team.name
+    with transaction.atomic():
+        team.name = form.cleaned_data["name"]
+        team.save(update_fields=["name"])
+        if team.name != before:
+            audit.record(
+                team,
+                request.user,
+                "team.renamed",
+                team.name,
+                before={"name": before},
+                after={"name": team.name},
+                request=request,
+            )
     messages.success(request, _("Team renamed."))
     return redirect("accounts:team_settings")
 
@@ -124,6 +137,7 @@ def update_api_settings(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     team = request.team
+    old_key, old_url = team.api_key, team.base_url
     fields = ["base_url"]
     team.base_url = form.cleaned_data["base_url"]
     if form.cleaned_data["clear_api_key"]:
@@ -136,7 +150,9 @@ def update_api_settings(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, _("API key saved (%(masked)s).") % {"masked": team.api_key_masked}
         )
-    team.save(update_fields=fields)
+    with transaction.atomic():
+        team.save(update_fields=fields)
+        team.record_connection_change(request.user, old_key, old_url, request=request)
     messages.success(request, _("Connection settings saved."))
     return redirect("accounts:team_settings")
 
@@ -170,13 +186,22 @@ def create_invitation(request: HttpRequest) -> HttpResponse:
             _settings_context(request, invite_form=form),
             status=400,
         )
-    invitation = Invitation.objects.create(
-        team=request.team,
-        role=form.cleaned_data["role"],
-        email=form.cleaned_data["email"],
-        created_by=request.user,
-        expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
-    )
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            team=request.team,
+            role=form.cleaned_data["role"],
+            email=form.cleaned_data["email"],
+            created_by=request.user,
+            expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
+        )
+        audit.record(
+            request.team,
+            request.user,
+            "invitation.created",
+            invitation.audit_target,
+            after={"role": invitation.role, "expires_at": invitation.expires_at.isoformat()},
+            request=request,
+        )
     link = request.build_absolute_uri(
         reverse("accounts:accept_invitation", args=[invitation.token])
     )
@@ -190,9 +215,19 @@ def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(
         Invitation.objects.visible_to(request.membership), pk=invitation_id, team=request.team
     )
-    Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    with transaction.atomic():
+        revoked = Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            audit.record(
+                request.team,
+                request.user,
+                "invitation.revoked",
+                invitation.audit_target,
+                before={"role": invitation.role},
+                request=request,
+            )
     messages.success(request, _("Invitation revoked."))
     return redirect("accounts:team_settings")
 
@@ -220,9 +255,24 @@ def change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     ):
         messages.error(request, _("A team needs at least one owner."))
     else:
-        membership.role = role
-        membership.save(update_fields=["role"])
-        Invitation.objects.revoke_beyond(request.team, membership.user, role)
+        with transaction.atomic():
+            before = membership.role
+            membership.role = role
+            membership.save(update_fields=["role"])
+            revoked = Invitation.objects.revoke_beyond(request.team, membership.user, role)
+            if role != before:
+                after = {"role": role}
+                if revoked:
+                    after["invitations_revoked"] = revoked
+                audit.record(
+                    request.team,
+                    request.user,
+                    "role.changed",
+                    membership.user.email,
+                    before={"role": before},
+                    after=after,
+                    request=request,
+                )
         messages.success(
             request,
             _("%(who)s is now %(role)s.")
@@ -240,8 +290,18 @@ def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
     elif membership.role == Role.OWNER and not _owners_left_after(request.team, membership):
         messages.error(request, _("A team needs at least one owner."))
     else:
-        membership.delete()
-        Invitation.objects.revoke_beyond(request.team, membership.user, None)
+        with transaction.atomic():
+            membership.delete()
+            revoked = Invitation.objects.revoke_beyond(request.team, membership.user, None)
+            audit.record(
+                request.team,
+                request.user,
+                "member.removed",
+                membership.user.email,
+                before={"role": membership.role},
+                after={"invitations_revoked": revoked} if revoked else None,
+                request=request,
+            )
         messages.success(
             request, _("%(who)s was removed from the team.") % {"who": membership.user}
         )
@@ -283,14 +343,24 @@ def create_member(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     data = form.cleaned_data
-    invitation = Invitation.for_person(
-        request.team,
-        email=data["email"],
-        role=data["role"],
-        password=data["password1"],
-        name=data["display_name"],
-        by=request.user,
-    )
+    with transaction.atomic():
+        invitation = Invitation.for_person(
+            request.team,
+            email=data["email"],
+            role=data["role"],
+            password=data["password1"],
+            name=data["display_name"],
+            by=request.user,
+        )
+        # Never whether the address had an account: the form keeps that from admins too.
+        audit.record(
+            request.team,
+            request.user,
+            "member.invited",
+            invitation.email,
+            after={"role": invitation.role, "expires_at": invitation.expires_at.isoformat()},
+            request=request,
+        )
     _send_invitation(request, invitation)
     messages.success(
         request,
@@ -313,8 +383,17 @@ def create_team(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the new team a name."))
         return redirect_back(request, reverse("home"))
-    team = Team.objects.create(name=form.cleaned_data["name"])
-    Membership.objects.create(team=team, user=request.user, role=Role.OWNER)
+    with transaction.atomic():
+        team = Team.objects.create(name=form.cleaned_data["name"])
+        Membership.objects.create(team=team, user=request.user, role=Role.OWNER)
+        audit.record(
+            team,
+            request.user,
+            "team.created",
+            team.name,
+            after={"name": team.name},
+            request=request,
+        )
     request.session[SESSION_TEAM_KEY] = team.pk
     messages.success(request, _("Team %(team)s created.") % {"team": team.name})
     return redirect("accounts:team_settings")
@@ -338,7 +417,7 @@ def _accept_logged_in(request: HttpRequest, invitation: Invitation) -> HttpRespo
     if request.method != "POST":
         return _invitation_page(request, invitation)
     try:
-        invitation.accept(request.user)
+        invitation.accept(request.user, request=request)
     except AlreadyMember as already:
         request.session[SESSION_TEAM_KEY] = invitation.team_id
         messages.info(
@@ -371,7 +450,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                     form.cleaned_data["password1"],
                     display_name=form.cleaned_data["display_name"],
                 )
-                invitation.accept(user)  # InvitationUnusable undoes the new account too
+                # InvitationUnusable undoes the new account too
+                invitation.accept(user, request=request)
         except InvitationUnusable:
             return _invitation_page(request, invitation, status=410, unusable=True)
         except IntegrityError:  # the same e-mail signed up a moment ago

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
 
+import audit
 from accounts.models import Role
 from accounts.permissions import team_view
 from gallery.models import MediaItem
@@ -233,7 +235,16 @@ def rename_asset(request: HttpRequest, asset_id: int) -> HttpResponse:
 def delete_asset(request: HttpRequest, asset_id: int) -> HttpResponse:
     asset = _asset(request, asset_id)
     try:
-        sync.delete_asset(asset)
+        with transaction.atomic():
+            sync.delete_asset(asset)
+            audit.record(
+                request.team,
+                request.user,
+                "asset.deleted",
+                asset.name or asset.remote_id,
+                before={"group": asset.group.name, "remote_id": asset.remote_id},
+                request=request,
+            )
         messages.success(request, _("Asset deleted from Zcheap."))
     except ZcheapError as error:
         _error(request, error)

@@ -7,6 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs):  # entries cannot be edited from the app
+        # One exception: deleting a user sets their events' actor to NULL (on_delete=SET_NULL
+        # runs through this method); actor_label keeps who it was.
+        if kwargs == {"actor": None}:
+            return super().update(**kwargs)
+        raise TypeError("audit events are append-only")
+
+    def delete(self):  # nor deleted (a team's deletion takes its log along, below the ORM)
         raise TypeError("audit events are append-only")
 
 
@@ -41,15 +48,29 @@ class AuditEvent(models.Model):
             raise TypeError("audit events are append-only")
         super().save(*args, **kwargs)
 
+    def delete(self, *args, **kwargs):
+        raise TypeError("audit events are append-only")
 
-def record(team, actor, kind: str, target: str = "", *, before=None, after=None, request=None):
-    """Append one event. ACTOR may be None (the system). Never pass secrets in BEFORE/AFTER."""
+
+def record(
+    team,
+    actor,
+    kind: str,
+    target: str = "",
+    *,
+    before=None,
+    after=None,
+    request=None,
+    actor_label: str = "",
+):
+    """Append one event. ACTOR may be None (the system; ACTOR_LABEL then says what, e.g. a
+    management command). Never pass secrets in BEFORE/AFTER."""
     ip = None
     if request is not None:
         from accounts.adapter import client_ip
 
         ip = client_ip(request) or None
-    label = ""
+    label = actor_label
     if actor is not None:
         label = getattr(actor, "email", "") or str(actor)
     return AuditEvent.objects.create(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+import audit
 from accounts.models import Role
 from accounts.permissions import redirect_back, team_view
 from gallery import choices
@@ -185,9 +187,7 @@ def delete_item(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item(request, item_id)
     if not _can_delete(request, item):
         raise Http404  # members delete only their own
-    MediaItem.objects.filter(pk=item.pk, deleted_at__isnull=True).update(
-        deleted_at=timezone.now(), deleted_by=request.user
-    )
+    _delete(request, [item.pk])
     messages.success(
         request,
         _("Deleted. Changed your mind? Press Undo."),
@@ -198,6 +198,30 @@ def delete_item(request: HttpRequest, item_id: int) -> HttpResponse:
         response["HX-Trigger"] = "itemDeleted"
         return response
     return _back(request, reverse("gallery:browse"))
+
+
+def _record_items(request: HttpRequest, kind: str, ids: list[int]) -> None:
+    if ids:
+        audit.record(
+            request.team,
+            request.user,
+            kind,
+            ", ".join(f"#{pk}" for pk in ids),
+            after={"count": len(ids), "items": ids[:MAX_SELECTION]},
+            request=request,
+        )
+
+
+def _delete(request: HttpRequest, ids: list[int]) -> list[int]:
+    """Move the items with IDS to the trash (those not there already) and record who did it."""
+    with transaction.atomic():
+        live = MediaItem.objects.filter(pk__in=ids, deleted_at__isnull=True)
+        deleted = sorted(live.select_for_update().values_list("pk", flat=True), reverse=True)
+        MediaItem.objects.filter(pk__in=deleted).update(
+            deleted_at=timezone.now(), deleted_by=request.user
+        )
+        _record_items(request, "gallery.deleted", deleted)
+    return deleted
 
 
 def _trash(request: HttpRequest):
@@ -225,8 +249,16 @@ def restore_items(request: HttpRequest) -> HttpResponse:
     """Undo a delete (one item or a multi-select), within the trash's 30 days."""
     raw = request.POST.getlist("item") + request.POST.get("items_csv", "").split(",")
     ids = parse_ids(raw)[:MAX_SELECTION]
-    items = [i for i in _trash(request).filter(pk__in=ids) if _can_delete(request, i)]
-    MediaItem.objects.filter(pk__in=[i.pk for i in items]).update(deleted_at=None, deleted_by=None)
+    with transaction.atomic():
+        items = [
+            i
+            for i in _trash(request).filter(pk__in=ids).select_for_update()
+            if _can_delete(request, i)
+        ]
+        MediaItem.objects.filter(pk__in=[i.pk for i in items]).update(
+            deleted_at=None, deleted_by=None
+        )
+        _record_items(request, "gallery.restored", [i.pk for i in items])
     messages.success(request, _("Restored %(n)d.") % {"n": len(items)})
     return _back(request, reverse("gallery:browse"))
 
@@ -264,9 +296,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         return _bulk_done(request)
     if request.POST.get("do") == "delete":
         mine = [i for i in items if _can_delete(request, i)]
-        MediaItem.objects.filter(pk__in=[i.pk for i in mine]).update(
-            deleted_at=timezone.now(), deleted_by=request.user
-        )
+        _delete(request, [i.pk for i in mine])
         skipped = len(items) - len(mine)
         text = _("Deleted %(n)d.") % {"n": len(mine)}
         if skipped:

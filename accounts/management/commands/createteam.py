@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
+import audit
 from accounts.models import Membership, Role, Team, User
 
 
@@ -18,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", required=True, help="owner's password")
         parser.add_argument("--api-key", default=None, help="Zcheap API key (omit: demo mode)")
         parser.add_argument("--base-url", default=None, help="Zcheap base URL")
+
+    LABEL = "createteam"
+
+    def _record(self, team, kind, target, **kwargs):
+        audit.record(team, None, kind, target, actor_label=self.LABEL, **kwargs)
 
     def handle(self, *args, name, owner, password, api_key, base_url, **options):
         try:
@@ -40,10 +46,12 @@ class Command(BaseCommand):
             team = Team.objects.filter(name=name).order_by("pk").first()
             if team is None:
                 team = Team.objects.create(name=name)
+                self._record(team, "team.created", team.name, after={"name": team.name})
                 self.stdout.write(f"created team {team.name!r}")
             else:
                 self.stdout.write(f"team {team.name!r} exists")
             fields = []
+            old_key, old_url = team.api_key, team.base_url
             if api_key is not None and api_key != team.api_key:
                 team.set_api_key(api_key)
                 fields.append("api_key_encrypted")
@@ -54,12 +62,21 @@ class Command(BaseCommand):
                 self.stdout.write(f"set base URL {team.base_url}")
             if fields:
                 team.save(update_fields=fields)
+                team.record_connection_change(None, old_key, old_url, actor_label=self.LABEL)
             membership, created = Membership.objects.get_or_create(
                 team=team, user=user, defaults={"role": Role.OWNER}
             )
             if created:
+                self._record(team, "member.added", user.email, after={"role": Role.OWNER})
                 self.stdout.write(f"made {user.email} owner of {team.name!r}")
             elif membership.role != Role.OWNER:
+                self._record(
+                    team,
+                    "role.changed",
+                    user.email,
+                    before={"role": membership.role},
+                    after={"role": Role.OWNER},
+                )
                 membership.role = Role.OWNER
                 membership.save(update_fields=["role"])
                 self.stdout.write(f"promoted {user.email} to owner")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+import audit
 from accounts import crypto
 from accounts.models import Team
 
@@ -27,6 +28,15 @@ class Command(BaseCommand):
                     self.stderr.write(f"team {team.pk} ({team.name}): no configured key reads it")
                 elif crypto.needs_rotation(token):
                     Team.objects.filter(pk=team.pk).update(api_key_encrypted=crypto.rotate(token))
+                    # The same key under the new encryption key: its mask says which one.
+                    audit.record(
+                        team,
+                        None,
+                        "api_key.rotated",
+                        team.name,
+                        after={"key": crypto.mask(crypto.decrypt(token))},
+                        actor_label="rotate_encryption_key",
+                    )
                     rotated += 1
         self.stdout.write(f"re-encrypted {rotated} API key(s); {unreadable} unreadable")
         if unreadable:
