@@ -23,6 +23,7 @@ CORE_KINDS = {
     "invitation.created": _("Invitation created"),
     "invitation.revoked": _("Invitation revoked"),
     "invitation.accepted": _("Invitation accepted"),
+    "invitation.changed": _("Invitation changed (admin site)"),
     "member.invited": _("Person added by e-mail"),
     "member.added": _("Member added"),
     "member.removed": _("Member removed"),

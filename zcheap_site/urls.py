@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("team/audit/", include("audit.urls")),
     path("", include("accounts.urls")),
     path("", include("gallery.urls")),
     path("assets/", include("assets.urls")),
