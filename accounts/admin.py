@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 import audit
 
@@ -32,6 +33,7 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     exclude = ["api_key_encrypted"]
     inlines = [MembershipInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     # Changes made here are audited like those on the team page (the admin wraps each save
     # in one transaction with its inlines).
