@@ -119,7 +119,8 @@ def test_pages_without_parameters_never_show_team_a_to_outsiders(ctx, olga):
         assert response.status_code in (200, 286, 302, 405), (
             f"GET {url} gave {response.status_code}"
         )
-        assert b"Team Aurora" not in response.content, f"GET {url} shows team A to an outsider"
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert b"Team Aurora" not in body, f"GET {url} shows team A to an outsider"
 
 
 def test_viewers_get_403_on_every_action(ctx, vera):
@@ -131,3 +132,15 @@ def test_viewers_get_403_on_every_action(ctx, vera):
         assert response.status_code in (403, 405), (
             f"POST {url} ({name}) gave {response.status_code} to a viewer"
         )
+
+
+def test_anonymous_people_are_sent_to_log_in_on_every_url(ctx):
+    from django.test import Client
+
+    anonymous = Client()
+    for name, entry in our_urls():
+        url = _reverse_with_team_a_objects(name, entry, ctx)
+        for method in ("get", "post"):
+            response = getattr(anonymous, method)(url)
+            assert response.status_code == 302, f"{method.upper()} {url} ({name}) to anonymous"
+            assert response["Location"].startswith("/accounts/login/"), url
