@@ -20,6 +20,7 @@ PAGES = [
     "/boards/",
     "/assets/",
     "/team/",
+    "/team/audit/",
     "/accounts/password/change/",
 ]
 
