@@ -47,7 +47,8 @@ def log(request: HttpRequest) -> HttpResponse:
 
 
 def _all_rows(events):
-    """Every event of EVENTS, newest first, read a chunk at a time (keyset, as the pages)."""
+    """Every event of EVENTS as dicts, newest first, a chunk at a time (keyset, as the pages)."""
+    events = events.values(*presenting.CSV_FIELDS)
     cursor = None
     while True:
         chunk = events if cursor is None else older_than(events, cursor)
@@ -55,7 +56,7 @@ def _all_rows(events):
         yield from rows
         if len(rows) < EXPORT_CHUNK:
             return
-        cursor = (rows[-1].created_at, rows[-1].pk)
+        cursor = (rows[-1]["created_at"], rows[-1]["pk"])
 
 
 @require_safe
