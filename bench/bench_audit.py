@@ -94,10 +94,10 @@ def main() -> None:
     args = parser.parse_args()
     team, people = seed(args.count, args.reuse)
 
+    from django.conf import settings
+
     from audit.filters import PAGE, cursor_of
     from audit.models import AuditEvent
-
-    from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["testserver"]
     client = Client()
