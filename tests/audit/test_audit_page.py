@@ -267,3 +267,19 @@ def test_the_export_reads_in_chunks_without_losing_or_repeating_a_row(
         _at(event, when)  # one timestamp for all: only the id orders them
     rows = _csv(alice.get("/team/audit/export.csv"))
     assert [r[4] for r in rows[1:]] == ["c4", "c3", "c2", "c1", "c0"]
+
+
+def test_the_page_costs_the_same_queries_for_1_or_50_events(alice, team_a, owner_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    audit.record(team_a, owner_a, "role.changed", "one", before={"role": "member"})
+    alice.get("/team/audit/")  # warm the session
+    with CaptureQueriesContext(connection) as one:
+        alice.get("/team/audit/")
+    for i in range(60):
+        audit.record(team_a, owner_a, "role.changed", f"n{i}", before={"role": "member"})
+    with CaptureQueriesContext(connection) as many:
+        response = alice.get("/team/audit/")
+    assert len(response.context["events"]) == 50
+    assert len(many) == len(one)
