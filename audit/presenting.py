@@ -113,11 +113,27 @@ def csv_header() -> list[str]:
     ]
 
 
-def _json(value) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+def _json_text(text: str | None) -> str:
+    """The stored JSON as it is (no decoding and encoding again per row), with \\u escapes
+    (SQLite stores them for non-ASCII text) turned back into the characters."""
+    if text is None:
+        return ""
+    if "\\u" in text:
+        return json.dumps(json.loads(text), ensure_ascii=False)
+    return text
 
 
-CSV_FIELDS = ("pk", "created_at", "actor_label", "kind", "target", "before", "after", "ip")
+# The export reads before/after as the database's JSON text (see audit/views.py).
+CSV_FIELDS = (
+    "pk",
+    "created_at",
+    "actor_label",
+    "kind",
+    "target",
+    "before_text",
+    "after_text",
+    "ip",
+)
 
 
 def csv_row(event: dict, labels: dict) -> list[str]:
@@ -133,8 +149,8 @@ def csv_row(event: dict, labels: dict) -> list[str]:
             kind,
             labels[kind],
             event["target"],
-            _json(event["before"]),
-            _json(event["after"]),
+            _json_text(event["before_text"]),
+            _json_text(event["after_text"]),
             event["ip"] or "",
         )
     ]

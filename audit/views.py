@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -48,7 +50,10 @@ def log(request: HttpRequest) -> HttpResponse:
 
 def _all_rows(events):
     """Every event of EVENTS as dicts, newest first, a chunk at a time (keyset, as the pages)."""
-    events = events.values(*presenting.CSV_FIELDS)
+    text = TextField()
+    events = events.annotate(
+        before_text=Cast("before", text), after_text=Cast("after", text)
+    ).values(*presenting.CSV_FIELDS)
     cursor = None
     while True:
         chunk = events if cursor is None else older_than(events, cursor)

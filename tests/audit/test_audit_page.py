@@ -283,3 +283,9 @@ def test_the_page_costs_the_same_queries_for_1_or_50_events(alice, team_a, owner
         response = alice.get("/team/audit/")
     assert len(response.context["events"]) == 50
     assert len(many) == len(one)
+
+
+def test_csv_keeps_chinese_as_characters_and_empty_as_empty(alice, team_a, owner_a):
+    audit.record(team_a, owner_a, "team.renamed", "极光", before={"name": "极光团队"})
+    (row,) = _csv(alice.get("/team/audit/export.csv"))[1:]
+    assert row[4] == "极光" and "极光团队" in row[5] and row[6] == ""
