@@ -312,26 +312,65 @@ def admin_client(db):
     return client
 
 
-def test_a_role_changed_on_the_admin_site_is_recorded(admin_client, team_a, owner_a, member_a):
-    memberships = list(team_a.memberships.order_by("pk"))
+def _team_form(team, *, name=None, base_url="", roles=None, delete=()):
+    memberships = list(team.memberships.order_by("pk"))
     data = {
-        "name": team_a.name,
-        "base_url": "",
+        "name": name or team.name,
+        "base_url": base_url,
         "memberships-TOTAL_FORMS": str(len(memberships)),
         "memberships-INITIAL_FORMS": str(len(memberships)),
         "memberships-MIN_NUM_FORMS": "0",
         "memberships-MAX_NUM_FORMS": "1000",
     }
     for i, m in enumerate(memberships):
-        role = Role.ADMIN if m.user == member_a else m.role
         data |= {
             f"memberships-{i}-id": str(m.pk),
-            f"memberships-{i}-team": str(team_a.pk),
+            f"memberships-{i}-team": str(team.pk),
             f"memberships-{i}-user": str(m.user_id),
-            f"memberships-{i}-role": role,
+            f"memberships-{i}-role": (roles or {}).get(m.user, m.role),
         }
+        if m.user in delete:
+            data[f"memberships-{i}-DELETE"] = "on"
+    return data
+
+
+def test_a_role_changed_on_the_admin_site_is_recorded(admin_client, team_a, owner_a, member_a):
+    data = _team_form(team_a, roles={member_a: Role.ADMIN})
     response = admin_client.post(f"/admin/accounts/team/{team_a.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     event = only("role.changed")
     assert event.target == "bob@example.com" and event.actor.email == "root@example.com"
     assert event.before == {"role": "member"} and event.after == {"role": "admin"}
+
+
+def test_name_base_url_and_removals_on_the_admin_site_are_recorded(
+    admin_client, team_a, owner_a, member_a, settings
+):
+    url = settings.ZCHEAP_BASE_URL
+    data = _team_form(team_a, name="Renamed", base_url=url, delete=[member_a])
+    response = admin_client.post(f"/admin/accounts/team/{team_a.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert only("team.renamed").after == {"name": "Renamed"}
+    assert only("base_url.changed").after == {"base_url": url}
+    assert only("member.removed").target == "bob@example.com"
+
+
+def test_an_invitation_changed_on_the_admin_site_is_recorded(admin_client, team_a, owner_a):
+    invitation = Invitation.objects.create(
+        team=team_a, role=Role.MEMBER, created_by=owner_a, expires_at=Invitation.default_expiry()
+    )
+    expires = timezone.localtime(invitation.expires_at)
+    response = admin_client.post(
+        f"/admin/accounts/invitation/{invitation.pk}/change/",
+        {
+            "team": team_a.pk,
+            "email": "",
+            "role": Role.OWNER,
+            "created_by": owner_a.pk,
+            "expires_at_0": expires.strftime("%Y-%m-%d"),
+            "expires_at_1": expires.strftime("%H:%M:%S"),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = only("invitation.changed")
+    assert event.before == {"role": "member"} and event.after == {"role": "owner"}
