@@ -107,6 +107,7 @@ def main() -> None:
     last_page = events[args.count - PAGE - 1]
     today = timezone.localdate()
     pages = [
+        ("team page (reference)", "/team/"),
         ("first page", "/team/audit/"),
         ("person filter", f"/team/audit/?person={people[3].pk}"),
         ("common kind", "/team/audit/?kind=gallery.deleted"),
