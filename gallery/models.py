@@ -377,7 +377,21 @@ class Generation(models.Model):
             for name, value in fields.items():
                 setattr(self, name, value)
             self.__dict__.pop("card_version", None)  # deferred: read again when asked for
+            if to_state in TERMINAL_STATES:
+                self._announce_finished(to_state)
         return changed == 1
+
+    def _announce_finished(self, state: str) -> None:
+        """Tell notifications (in-app, e-mail, webhooks) once the move is committed; a listener
+        that fails never fails the task (send_robust)."""
+        from django.db import transaction
+
+        from notifications import events
+
+        def announce():
+            events.task_finished.send_robust(sender=Generation, generation=self, state=state)
+
+        transaction.on_commit(announce)
 
     @staticmethod
     def card_version_after(to_state: str, fields: dict) -> Case:

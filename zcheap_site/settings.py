@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "assets",
     "audit",
     "notifications",
+    "sharing",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.team",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -438,3 +440,9 @@ WORKER_HEARTBEAT_MAX_AGE = envint("WORKER_HEARTBEAT_MAX_AGE", 60)
 ZCHEAP_DEMO_ASSET_QUOTA = envint("ZCHEAP_DEMO_ASSET_QUOTA", 500)  # the simulator's asset quota
 # How often the worker syncs every team's asset mirror with Zcheap (0 turns it off).
 ASSET_SYNC_SECONDS = envint("ASSET_SYNC_SECONDS", 900)
+
+# --- Notifications and webhooks -------------------------------------------------------------
+# Extra `host` or `host:port` entries team webhooks may post to even if private (an intranet
+# chat server); everything else must resolve to public addresses (the downloader's SSRF rules).
+WEBHOOK_ALLOWED_HOSTS = envlist("WEBHOOK_ALLOWED_HOSTS")
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)

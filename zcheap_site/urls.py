@@ -23,4 +23,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("gallery.urls")),
     path("assets/", include("assets.urls")),
+    path("", include("sharing.urls")),
+    path("", include("sharing.public_urls")),
+    path("", include("notifications.urls")),
 ]

@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from .filters import gallery_queryset
 from .listings import members as team_members
+from .media_views import serve_item_variant
 
-__all__ = ["gallery_queryset", "team_members"]
+__all__ = ["gallery_queryset", "serve_item_variant", "team_members"]

@@ -133,3 +133,22 @@ def _serve(request: HttpRequest, field, content_type: str) -> HttpResponse:
     response["Accept-Ranges"] = "bytes"
     response["Content-Length"] = str(size)
     return response
+
+
+def serve_item_variant(request: HttpRequest, item: MediaItem, variant: str) -> HttpResponse:
+    """ITEM's file (VARIANT as in VARIANTS) for a caller that has already decided the request
+    may see it (review links): no team check here, short private caching, no download name."""
+    field = getattr(item, VARIANTS.get(variant, "file"))
+    if not field and variant != "original":
+        field = item.poster or item.thumbnail or item.file
+    if not field:
+        raise Http404("no such file")
+    filename = PurePosixPath(field.name).name
+    content_type = item.content_type if field.name == item.file.name else None
+    content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if settings.STORAGE_BACKEND == "s3" and settings.MEDIA_SERVE_MODE != "x-accel-redirect":
+        return HttpResponseRedirect(field.storage.url(field.name, expire=300))
+    response = _serve(request, field, content_type)
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

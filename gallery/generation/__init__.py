@@ -7,7 +7,7 @@ own business. `tests/test_layout.py` holds everyone to that.
 
 from __future__ import annotations
 
-from .downloads import DownloadError, check_url, sniff
+from .downloads import DownloadError, check_url, pinned, sniff
 from .lanes import last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
 from .media_processing import MediaError, probe_av, process_image
 from .public_links import public_media, public_url
@@ -26,6 +26,7 @@ __all__ = [
     "client_for_team",
     "ensure_loops",
     "last_heartbeat",
+    "pinned",
     "probe_av",
     "process_image",
     "public_media",
