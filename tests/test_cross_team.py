@@ -18,13 +18,19 @@ from accounts.models import Invitation, Membership, Role
 pytestmark = pytest.mark.django_db
 
 # Namespaces and names that are ours (allauth, admin, i18n and static are not team data).
-OUR_NAMESPACES = {"accounts", "gallery", "assets", "audit"}
+OUR_NAMESPACES = {"accounts", "gallery", "assets", "audit", "sharing", "notifications"}
 OUR_ROOT_NAMES = {"home"}
 # Public by design (the token is the secret) or not team-scoped: they act on my own session.
 PUBLIC_OR_PERSONAL = {"accounts:accept_invitation", "accounts:switch_team", "accounts:create_team"}
 
-# POSTs that change nothing (a selection too long for a URL), so viewers may use them.
-READ_ONLY_POSTS = {"gallery:download_zip"}
+# POSTs that change nothing (a selection too long for a URL), or only the person's own
+# notifications and choices, so viewers may use them.
+READ_ONLY_POSTS = {
+    "gallery:download_zip",
+    "notifications:read_all",
+    "notifications:read_one",
+    "notifications:preferences",
+}
 
 # How to build team A's object for each URL parameter name. Add new parameter names here.
 PARAM_FACTORIES: dict[str, Callable[[dict], object]] = {
