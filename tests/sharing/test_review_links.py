@@ -106,7 +106,9 @@ def test_show_prompts_shows_the_prompt(bob, item):
 
 def _all_media(link, items):
     return [
-        public_views.media_url(link, i, v) for i in items for v in ("original", "large", "small", "poster")
+        public_views.media_url(link, i, v)
+        for i in items
+        for v in ("original", "large", "small", "poster")
     ]
 
 
@@ -184,7 +186,9 @@ def test_password_protects_page_and_media(bob, item):
     url = public_views.media_url(link, item, "original")
     assert anon.get(url).status_code == 404
     token = _csrf(anon, f"/r/{link.token}/")
-    wrong = anon.post(f"/r/{link.token}/unlock/", {"password": "nope", "csrfmiddlewaretoken": token})
+    wrong = anon.post(
+        f"/r/{link.token}/unlock/", {"password": "nope", "csrfmiddlewaretoken": token}
+    )
     assert wrong.status_code == 403 and b"not right" in wrong.content
     right = anon.post(
         f"/r/{link.token}/unlock/", {"password": "blue-whale-42", "csrfmiddlewaretoken": token}
@@ -220,21 +224,31 @@ def test_reviewer_approves_with_a_comment_and_the_team_and_sharer_see_it(bob, al
     token = _csrf(anon, f"/r/{link.token}/")
     response = anon.post(
         f"/r/{link.token}/items/{item.pk}/verdict/",
-        {"verdict": "approve", "comment": "Love the fox", "name": "Carla (client)",
-         "csrfmiddlewaretoken": token},
+        {
+            "verdict": "approve",
+            "comment": "Love the fox",
+            "name": "Carla (client)",
+            "csrfmiddlewaretoken": token,
+        },
     )
     assert response.status_code == 302
     verdict = ReviewVerdict.objects.get()
     assert (verdict.verdict, verdict.comment, verdict.reviewer_name) == (
-        "approve", "Love the fox", "Carla (client)"
+        "approve",
+        "Love the fox",
+        "Carla (client)",
     )
     again = anon.get(f"/r/{link.token}/").content.decode()
     assert "Love the fox" in again and 'value="Carla (client)"' in again
     # Changing one's mind replaces the verdict.
     anon.post(
         f"/r/{link.token}/items/{item.pk}/verdict/",
-        {"verdict": "changes", "comment": "Bigger fox", "name": "Carla (client)",
-         "csrfmiddlewaretoken": token},
+        {
+            "verdict": "changes",
+            "comment": "Bigger fox",
+            "name": "Carla (client)",
+            "csrfmiddlewaretoken": token,
+        },
     )
     assert ReviewVerdict.objects.get().verdict == "changes"
     # The team sees it on the item, on the link and on the boards page.
@@ -259,9 +273,12 @@ def test_verdicts_need_a_name_and_an_item_of_the_link(bob, item, team_a, member_
     bad = anon.post(f"/r/{link.token}/items/{item.pk}/verdict/", {"verdict": "burn", "name": "X"})
     assert bad.status_code == 400
     link.revoke()
-    assert anon.post(
-        f"/r/{link.token}/items/{item.pk}/verdict/", {"verdict": "approve", "name": "X"}
-    ).status_code == 404
+    assert (
+        anon.post(
+            f"/r/{link.token}/items/{item.pk}/verdict/", {"verdict": "approve", "name": "X"}
+        ).status_code
+        == 404
+    )
     assert not ReviewVerdict.objects.exists()
 
 
