@@ -50,13 +50,14 @@ def test_a_finished_video_rings_the_bell_and_an_image_does_not(team_a, member_a,
     assert "data-bell-count>1<" in page
 
 
-def test_a_failure_rings_the_bell_with_the_reason_in_the_readers_language(team_a, member_a, bob):
+def test_a_failure_rings_the_bell_in_the_readers_language(team_a, member_a, bob, settings):
     image = make_generation(team_a, member_a, state=State.RUNNING)
     _finish(image, State.FAILED, error_message="The result could not be downloaded.")
-    page = bob.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert (
-        f"#{image.pk}" in page and "failed" not in page.lower().split("data-notifications")[1][:0]
-    )
+    english = bob.get("/notifications/").content.decode()
+    assert f"#{image.pk}" in english and "failed. The result could not be downloaded." in english
+    bob.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = bob.get("/notifications/").content.decode()
+    assert "失败了" in chinese and "failed." not in chinese
 
 
 def test_stopping_a_task_yourself_rings_nothing(team_a, member_a):
