@@ -41,7 +41,9 @@ def _image_loaded(page, selector: str = ".review-card img") -> bool:
     return page.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0")
 
 
-def test_review_link_from_an_item_approved_by_an_outsider(page, browser, live_server, team_a, owner_a):
+def test_review_link_from_an_item_approved_by_an_outsider(
+    page, browser, live_server, team_a, owner_a
+):
     item = make_item(make_generation(team_a, owner_a, prompt="a fox on a red sofa"))
     login(page, "alice@example.com", PASSWORD)
     page.goto(f"/gallery/{item.pk}/")
@@ -53,7 +55,9 @@ def test_review_link_from_an_item_approved_by_an_outsider(page, browser, live_se
     assert "/r/" in url
     shot(page, "link-detail-desktop-en")
 
-    context, reviewer, violations = _reviewer(browser, live_server, viewport={"width": 1280, "height": 900})
+    context, reviewer, violations = _reviewer(
+        browser, live_server, viewport={"width": 1280, "height": 900}
+    )
     reviewer.goto(url)
     expect(reviewer.locator(".review-title")).to_have_text("Sofa campaign")
     reviewer.wait_for_load_state("networkidle")
@@ -121,6 +125,7 @@ def test_password_expiry_and_revoke_on_a_phone_in_chinese(
     card.locator("input[name=name]").fill("王经理")
     card.locator("button[value=changes]").click()
     expect(phone.locator("[data-my-verdict]")).to_contain_text("要求修改")
+    phone.wait_for_load_state("networkidle")
     shot(phone, "review-phone-zh")
     media = phone.eval_on_selector(".review-card img", "img => img.src")
     assert ReviewVerdict.objects.get().verdict == "changes"
@@ -160,7 +165,9 @@ def test_an_expired_link_shows_nothing(browser, live_server, team_a, owner_a):
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_send_test_reaches_a_local_receiver_signed(page, phone, team_a, owner_a, settings, language):
+def test_send_test_reaches_a_local_receiver_signed(
+    page, phone, team_a, owner_a, settings, language
+):
     with Receiver() as receiver:
         settings.WEBHOOK_ALLOWED_HOSTS = [receiver.host]
         screen = phone if language == "zh-hans" else page
@@ -170,6 +177,7 @@ def test_send_test_reaches_a_local_receiver_signed(page, phone, team_a, owner_a,
                 [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": screen.url}]
             )
         screen.goto("/team/")
+        expect(screen.locator("[data-bell]")).to_be_visible()  # on a phone too, not behind ☰
         screen.click("a[href='/team/webhooks/']")
         form = screen.locator("[data-webhook-form]")
         form.locator("input[name=name]").fill("Ops room")

@@ -93,7 +93,9 @@ def test_anonymous_reviewer_sees_pictures_without_prompts_or_app_chrome(bob, ite
     page = response.content.decode()
     assert "secret brief" not in page
     assert "site-nav" not in page and "/gallery/" not in page and "/history/" not in page
-    assert response["Referrer-Policy"] == "same-origin"  # ("no-referrer" sends Origin: null, refused by CSRF)
+    assert (
+        response["Referrer-Policy"] == "same-origin"
+    )  # ("no-referrer" sends Origin: null, refused by CSRF)
     assert f"/media/{item.pk}" not in page  # never the team's media URLs
     assert MEDIA.findall(page)
 
