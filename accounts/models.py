@@ -161,6 +161,9 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The header's bell: this person's unread notifications in this team, kept by the
+    # notifications app (notifications.models.sync_unread), so no page queries for it.
+    unread_notifications = models.PositiveIntegerField(default=0, editable=False)
 
     objects = MembershipQuerySet.as_manager()
 

@@ -12,8 +12,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -66,8 +67,37 @@ class Notification(models.Model):
         return "ok" if self.kind != self.Kind.REVIEW else "info"
 
 
-def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+def sync_unread(team_id: int, user_ids) -> None:
+    """Set the bell's counters (Membership.unread_notifications) of USER_IDS in the team to
+    their true unread count, in one UPDATE with a subquery: exact however many notifications
+    arrive or are read at the same time, and it heals any earlier drift."""
+    from accounts.models import Membership
+
+    unread = (
+        Notification.objects.filter(
+            team_id=team_id, user_id=models.OuterRef("user_id"), read_at__isnull=True
+        )
+        .order_by()
+        .values("user_id")
+        .annotate(n=models.Count("pk"))
+        .values("n")
+    )
+    Membership.objects.filter(team_id=team_id, user_id__in=list(user_ids)).update(
+        unread_notifications=Coalesce(models.Subquery(unread), 0)
+    )
+
+
+def notify(user_ids, team_id: int, kind: str, data: dict, url: str = "") -> None:
+    """Tell USER_IDS (in-app) about an event in the team; their bells count it at once."""
+    user_ids = list(dict.fromkeys(user_ids))
+    if not user_ids:
+        return
+    with transaction.atomic():
+        Notification.objects.bulk_create(
+            Notification(user_id=pk, team_id=team_id, kind=kind, data=data, url=url)
+            for pk in user_ids
+        )
+        sync_unread(team_id, user_ids)
 
 
 class NotificationSettings(models.Model):

@@ -19,7 +19,7 @@ from accounts.models import Membership, Role
 from . import events
 from .delivery import queue_event
 from .messages import describe
-from .models import Notification, NotificationSettings
+from .models import Notification, NotificationSettings, notify
 from .tasks import enqueue_email
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,7 @@ def on_task_finished(sender, generation, state, **kwargs):
     long_task = generation.kind == "video"
     user = generation.user
     if user is not None and (failed or long_task):
-        Notification.objects.create(
-            user=user, team_id=generation.team_id, kind=kind, data=data, url=data["path"]
-        )
+        notify([user.pk], generation.team_id, kind, data, data["path"])
         if long_task:
             _email(user, kind, data)
     queue_event(generation.team, "task.failed" if failed else "task.done", data)
@@ -106,9 +104,7 @@ def on_batch_finished(sender, batch, team, user, **kwargs):
         "url": absolute(reverse("gallery:history")),
     }
     if user is not None:
-        Notification.objects.create(
-            user=user, team=team, kind=Notification.Kind.BATCH_DONE, data=data, url=data["path"]
-        )
+        notify([user.pk], team.pk, Notification.Kind.BATCH_DONE, data, data["path"])
         _email(user, Notification.Kind.BATCH_DONE, data)
     queue_event(team, "batch.done", data)
 
@@ -128,13 +124,7 @@ def on_review_feedback(sender, link, item, verdict, comment, reviewer_name, **kw
         "url": absolute(path),
     }
     if link.created_by_id:
-        Notification.objects.create(
-            user_id=link.created_by_id,
-            team_id=link.team_id,
-            kind=Notification.Kind.REVIEW,
-            data=data,
-            url=path,
-        )
+        notify([link.created_by_id], link.team_id, Notification.Kind.REVIEW, data, path)
     queue_event(link.team, "review.feedback", data)
 
 
@@ -157,10 +147,5 @@ def on_budget_threshold(sender, team, user, percent, spent, budget, kind="team",
                 "user_id", flat=True
             )
         )
-    Notification.objects.bulk_create(
-        Notification(
-            user_id=pk, team=team, kind=Notification.Kind.BUDGET, data=data, url=data["path"]
-        )
-        for pk in people
-    )
+    notify(people, team.pk, Notification.Kind.BUDGET, data, data["path"])
     queue_event(team, "budget.threshold", data)

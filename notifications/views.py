@@ -18,7 +18,7 @@ from accounts.permissions import team_view
 
 from .delivery import send_test
 from .forms import NotificationSettingsForm, WebhookForm
-from .models import Notification, NotificationSettings, Webhook
+from .models import Notification, NotificationSettings, Webhook, sync_unread
 
 
 def _mine(request: HttpRequest):
@@ -28,6 +28,7 @@ def _mine(request: HttpRequest):
 @require_safe
 @team_view()
 def inbox(request: HttpRequest) -> HttpResponse:
+    sync_unread(request.team.pk, [request.user.pk])  # the bell heals here if it ever drifted
     page = Paginator(_mine(request), 50).get_page(request.GET.get("page"))
     return render(request, "notifications/inbox.html", {"page": page})
 
@@ -36,7 +37,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @team_view()
 def read_one(request: HttpRequest, notification_id: int) -> HttpResponse:
     note = get_object_or_404(_mine(request), pk=notification_id)
-    Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
+    if Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now()):
+        sync_unread(request.team.pk, [request.user.pk])
     target = note.url
     if (
         request.POST.get("open") == "1"
@@ -51,6 +53,7 @@ def read_one(request: HttpRequest, notification_id: int) -> HttpResponse:
 @team_view()
 def read_all(request: HttpRequest) -> HttpResponse:
     changed = _mine(request).filter(read_at__isnull=True).update(read_at=timezone.now())
+    sync_unread(request.team.pk, [request.user.pk])
     if changed:
         messages.success(request, _("All notifications marked as read."))
     return redirect("notifications:inbox")

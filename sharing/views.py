@@ -153,27 +153,3 @@ def revoke_link(request: HttpRequest, link_id: int) -> HttpResponse:
         )
         messages.success(request, _("Review link revoked: it shows nothing any more."))
     return redirect_back(request, reverse("sharing:link_detail", args=[link.pk]))
-
-
-def verdicts_for_item(team, item) -> list[ReviewVerdict]:
-    """What reviewers said about ITEM, newest first (the item's detail shows them)."""
-    return list(
-        ReviewVerdict.objects.filter(item=item, link__team=team).select_related("link")[:20]
-    )
-
-
-def links_by_board(team, user, boards) -> dict[int, list[ReviewLink]]:
-    """Review links of BOARDS (the boards page lists them under each board)."""
-    found: dict[int, list[ReviewLink]] = {}
-    ids = [b.pk for b in boards]
-    rows = (
-        ReviewLink.objects.visible_to(team, user)
-        .filter(board_id__in=ids)
-        .annotate(
-            n_approved=Count("verdicts", filter=Q(verdicts__verdict="approve"), distinct=True),
-            n_changes=Count("verdicts", filter=Q(verdicts__verdict="changes"), distinct=True),
-        )
-    )
-    for link in rows:
-        found.setdefault(link.board_id, []).append(link)
-    return found

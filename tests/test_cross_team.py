@@ -150,3 +150,40 @@ def test_anonymous_people_are_sent_to_log_in_on_every_url(ctx):
             response = getattr(anonymous, method)(url)
             assert response.status_code == 302, f"{method.upper()} {url} ({name}) to anonymous"
             assert response["Location"].startswith("/accounts/login/"), url
+
+
+# Reviewers' pages (sharing/public_urls.py): public by design, the link's token is the secret.
+# tests/sharing/test_review_links.py checks them with real links (revoked, expired, password,
+# another link's media); here every one of them must refuse a token that is not a live link.
+REVIEW_URL_ARGS = {"token": "not-a-link", "item_id": 1, "signed": "x"}
+
+
+def _review_urls():
+    for entry in get_resolver().url_patterns:
+        for pattern in getattr(entry, "url_patterns", [entry]):
+            if isinstance(pattern, URLPattern) and (pattern.name or "").startswith("review_"):
+                yield pattern
+
+
+def test_every_reviewer_url_refuses_a_dead_or_unknown_token(ctx, olga, client):
+    from django.urls import reverse
+
+    from sharing.models import ReviewLink
+
+    urls = list(_review_urls())
+    assert len(urls) >= 4
+    revoked = ReviewLink.objects.create(
+        team=ctx["team_a"], created_by=ctx["owner_a"], expires_at=ReviewLink.default_expiry()
+    )
+    revoked.revoke()
+    for pattern in urls:
+        for token in ("not-a-link", revoked.token):
+            kwargs = {p: REVIEW_URL_ARGS[p] for p in pattern.pattern.regex.groupindex}
+            kwargs["token"] = token
+            url = reverse(pattern.name, kwargs=kwargs)
+            for who in (client, olga):  # anonymous, and someone of another team
+                for method in ("get", "post"):
+                    response = getattr(who, method)(url)
+                    assert response.status_code in (404, 405), (
+                        f"{method.upper()} {url} gave {response.status_code}"
+                    )

@@ -139,7 +139,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.team",
-                "notifications.context_processors.bell",
             ],
         },
     },

@@ -28,21 +28,31 @@ def item_reviews(context, item):
     }
 
 
-@register.inclusion_tag("sharing/_board_reviews.html", takes_context=True)
-def board_reviews(context, board):
+@register.simple_tag(takes_context=True)
+def review_links_for(context, boards) -> dict:
+    """Review links of BOARDS by board id, in one query (the boards page lists them)."""
     request = context["request"]
-    membership = getattr(request, "membership", None)
-    links = (
-        ReviewLink.objects.filter(team=request.team, board=board)
+    found: dict[int, list[ReviewLink]] = {}
+    rows = (
+        ReviewLink.objects.filter(team=request.team, board__in=[b.pk for b in boards])
         .annotate(
             n_approved=Count("verdicts", filter=Q(verdicts__verdict="approve"), distinct=True),
             n_changes=Count("verdicts", filter=Q(verdicts__verdict="changes"), distinct=True),
         )
-        .order_by("-created_at")[:10]
+        .order_by("-created_at")
     )
+    for link in rows:
+        found.setdefault(link.board_id, []).append(link)
+    return found
+
+
+@register.inclusion_tag("sharing/_board_reviews.html", takes_context=True)
+def board_reviews(context, board, links_by_board):
+    request = context["request"]
+    membership = getattr(request, "membership", None)
     return {
         "board": board,
-        "links": list(links),
+        "links": links_by_board.get(board.pk, [])[:10],
         "form": CreateLinkForm(),
         "can_share": bool(membership and membership.can_generate) and not board.is_smart,
         "request": request,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from gallery.models import Kind, State
 from notifications import events
 from notifications.digest import send_daily_digests
-from notifications.models import Notification, NotificationSettings
+from notifications.models import Notification, NotificationSettings, notify
 from tests.conftest import HTMX
 from tests.factories import make_generation, make_item
 
@@ -66,24 +66,38 @@ def test_stopping_a_task_yourself_rings_nothing(team_a, member_a):
     assert not Notification.objects.exists()
 
 
-def test_the_card_poll_never_reads_notifications(team_a, member_a, bob):
+def test_the_bell_costs_no_query_on_pages_or_the_card_poll(team_a, member_a, bob):
     running = make_generation(team_a, member_a, state=State.RUNNING)
-    Notification.objects.create(user=member_a, team=team_a, kind="task_done", data={"id": 1})
+    bob.get("/")  # the session's team is stored on the first request
+    notify([member_a.pk], team_a.pk, "task_done", {"id": 1})
     with CaptureQueriesContext(connection) as queries:
         response = bob.get(f"/tasks/poll/?ids={running.pk}:-1", **HTMX)
     assert response.status_code == 200
     assert not [q for q in queries if "notifications_" in q["sql"]]
     with CaptureQueriesContext(connection) as queries:
-        bob.get("/history/")
-    assert len([q for q in queries if "notifications_" in q["sql"]]) == 1  # the bell, once
+        page = bob.get("/history/").content.decode()
+    assert not [q for q in queries if "notifications_" in q["sql"]]
+    assert "data-bell-count>1<" in page  # the count rides on the membership row
+
+
+def test_the_bell_counts_per_team(team_a, team_b, member_a, bob):
+    from accounts.models import Membership, Role
+
+    Membership.objects.create(team=team_b, user=member_a, role=Role.MEMBER)
+    notify([member_a.pk], team_b.pk, "task_done", {"id": 1})
+    assert Membership.objects.get(team=team_b, user=member_a).unread_notifications == 1
+    assert Membership.objects.get(team=team_a, user=member_a).unread_notifications == 0
+    # A drifted counter heals when the person opens their notifications.
+    Membership.objects.filter(team=team_a, user=member_a).update(unread_notifications=7)
+    bob.get("/notifications/")
+    assert Membership.objects.get(team=team_a, user=member_a).unread_notifications == 0
 
 
 def test_mark_one_and_all_read(team_a, member_a, bob, alice, owner_a):
-    first = Notification.objects.create(
-        user=member_a, team=team_a, kind="task_done", data={"id": 1}, url="/history/"
-    )
-    Notification.objects.create(user=member_a, team=team_a, kind="task_done", data={"id": 2})
-    theirs = Notification.objects.create(user=owner_a, team=team_a, kind="task_done")
+    notify([member_a.pk], team_a.pk, "task_done", {"id": 1}, "/history/")
+    notify([member_a.pk, owner_a.pk], team_a.pk, "task_done", {"id": 2})
+    first = Notification.objects.get(user=member_a, data__id=1)
+    theirs = Notification.objects.get(user=owner_a)
     response = bob.post(f"/notifications/{first.pk}/read/", {"open": "1"})
     assert response.status_code == 302 and response["Location"] == "/history/"
     assert bob.post(f"/notifications/{theirs.pk}/read/").status_code == 404  # not someone else's

@@ -336,3 +336,24 @@ def test_parallel_guesses_never_pass_the_limit(team_a, member_a):
         thread.join()
     assert taken.count(True) == GUESS_LIMIT
     assert ReviewLink.objects.get(pk=link.pk).guesses == GUESS_LIMIT
+
+
+def test_the_boards_page_costs_the_same_queries_with_more_linked_boards(bob, item):
+    from django.test.utils import CaptureQueriesContext
+
+    def add_board(n: int) -> None:
+        board = Board.objects.create(team=item.team, owner=item.user, name=f"B{n}", shared=True)
+        BoardItem.objects.create(board=board, item=item)
+        _create(bob, board=board.pk)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert bob.get("/boards/").status_code == 200
+        return len(queries)
+
+    add_board(0)
+    count()  # warm-up
+    few = count()
+    for n in range(1, 6):
+        add_board(n)
+    assert count() == few
