@@ -124,3 +124,32 @@ def queue_event(team, event: str, data: dict) -> int:
     for delivery in deliveries:
         transaction.on_commit(lambda pk=delivery.pk: enqueue_delivery(pk))
     return len(deliveries)
+
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+def requeue_stale(now=None) -> int:
+    """Queue again what a lost task left behind: deliveries still waiting, or due for a retry,
+    for STALE_AFTER (their enqueue failed, the queue was flushed), and attempts whose worker
+    died mid-send (they may have arrived: webhooks are delivered at least once). Run by
+    `manage.py retry_webhooks` (every few minutes from cron)."""
+    from django.db.models import Q
+
+    from .tasks import enqueue_delivery
+
+    now = now or timezone.now()
+    old = now - STALE_AFTER
+    Status = WebhookDelivery.Status
+    WebhookDelivery.objects.filter(status=Status.SENDING, last_attempt_at__lt=old).update(
+        status=Status.RETRYING, next_attempt_at=now
+    )
+    stale = WebhookDelivery.objects.filter(
+        Q(status=Status.PENDING, created_at__lt=old)
+        | Q(status=Status.RETRYING, next_attempt_at__lt=old)
+        | Q(status=Status.RETRYING, next_attempt_at=now)
+    ).values_list("pk", flat=True)[:1000]
+    ids = list(stale)
+    for pk in ids:
+        enqueue_delivery(pk)
+    return len(ids)

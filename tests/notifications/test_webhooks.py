@@ -217,3 +217,34 @@ def test_outsiders_never_reach_another_teams_webhook(olga, team_a):
     hook = _hook(team_a, "https://hooks.example.com/a")
     assert olga.get(f"/team/webhooks/{hook.pk}/").status_code == 404
     assert olga.post(f"/team/webhooks/{hook.pk}/test/").status_code == 404
+
+
+def test_deliveries_left_behind_are_queued_again(team_a, monkeypatch):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    queued = []
+    monkeypatch.setattr(
+        "notifications.tasks.enqueue_delivery", lambda pk, when=None: queued.append(pk)
+    )
+    hook = _hook(team_a, "https://hooks.example.com/a")
+    long_ago = timezone.now() - timedelta(minutes=30)
+    Status = WebhookDelivery.Status
+
+    def make(status, **fields):
+        return WebhookDelivery.objects.create(
+            webhook=hook, event="task.done", status=status, **fields
+        )
+
+    lost = make(Status.PENDING, created_at=long_ago)
+    died = make(Status.SENDING, last_attempt_at=long_ago, attempts=1)
+    overdue = make(Status.RETRYING, next_attempt_at=long_ago)
+    fresh = make(Status.PENDING)
+    waiting = make(Status.RETRYING, next_attempt_at=timezone.now() + timedelta(minutes=10))
+    done = make(Status.OK, created_at=long_ago)
+    call_command("retry_webhooks")
+    assert sorted(queued) == sorted([lost.pk, died.pk, overdue.pk])
+    assert WebhookDelivery.objects.get(pk=died.pk).status == Status.RETRYING
+    assert {fresh.pk, waiting.pk, done.pk}.isdisjoint(queued)
