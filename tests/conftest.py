@@ -6,7 +6,7 @@ Team A: owner Alice, member Bob, viewer Vera. Team B: owner Olga (the outsider f
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 from django.utils import translation
 
@@ -73,7 +73,8 @@ def _test_settings(settings, tmp_path_factory):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    cache.clear()  # cached filter lists (gallery/browse/listings.py) must not leak between tests
+    cache.clear()
+    caches["listings"].clear()  # filter lists (gallery/browse/listings.py) must not leak
     # A request in Chinese leaves zh-hans active in the thread (LocaleMiddleware never resets
     # it), so a later test on the same xdist worker would read Chinese messages.
     translation.deactivate()

@@ -182,9 +182,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # --- Cache ----------------------------------------------------------------------------------
-# Login rate limits (django-allauth) and the cached filter lists live here, so every web process
-# must see the same one: per-process memory only in development. CACHE_URL: locmem://, db://
-# (a table that `migrate` creates; the default when DEBUG is false) or redis://host:6379/N.
+# Login rate limits (django-allauth) live here, so every web process must see the same one:
+# per-process memory only in development. CACHE_URL: locmem://, db:// (a table that
+# `migrate` creates; the default when DEBUG is false) or redis://host:6379/N.
 def _cache(url: str) -> dict:
     scheme = url.split("://", 1)[0].lower() if url else ("locmem" if DEBUG else "db")
     if scheme == "locmem":
@@ -199,7 +199,18 @@ def _cache(url: str) -> dict:
     raise ImproperlyConfigured("CACHE_URL must start with locmem://, db:// or redis://")
 
 
-CACHES = {"default": _cache(env("CACHE_URL"))}
+CACHES = {
+    "default": _cache(env("CACHE_URL")),
+    # The gallery's filter lists (gallery/browse/listings.py) are cached in each process's own
+    # memory: their keys carry the team's listing_version, which every request reads with the
+    # team row, so a change made through any process is seen by the next request in every
+    # process without a shared cache, and a hit costs no query (a db:// hit costs one).
+    "listings": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "zcheap-listings",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
 
 # --- Background tasks (Django Tasks API) ----------------------------------------------------
 TASK_BACKEND = env("TASK_BACKEND", "database").lower()

@@ -4,18 +4,24 @@ Both lists are on every gallery and history page but change rarely. The cache ke
 team's `listing_version` (bumped by signals when a membership, a user's name or a board changes)
 and the team's creation time (so a new team that reuses a deleted team's id never sees its
 lists). The team row is loaded on every request already, so a change is visible on the next
-request in every process, whatever the cache backend (per-process memory by default).
+request in every process: the lists live in each process's own memory (the `listings` cache
+alias), where a hit costs no query, unlike the shared `default` cache (a table in production).
+Entries of an old version are never read again and age out (TTL, MAX_ENTRIES).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 from gallery.models import Board
 
 TTL_SECONDS = 600
+
+
+def _cache():
+    return caches["listings"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ def _key(team, *parts) -> str:
 
 def members(team) -> list[MemberChoice]:
     key = _key(team, "members")
-    found = cache.get(key)
+    found = _cache().get(key)
     if found is None:
         found = sorted(
             (
@@ -49,16 +55,16 @@ def members(team) -> list[MemberChoice]:
             ),
             key=lambda m: m.label.casefold(),
         )
-        cache.set(key, found, TTL_SECONDS)
+        _cache().set(key, found, TTL_SECONDS)
     return found
 
 
 def boards(team, user) -> list[BoardChoice]:
     """Boards USER may see in TEAM: shared ones and their own."""
     key = _key(team, "boards", user.pk)
-    found = cache.get(key)
+    found = _cache().get(key)
     if found is None:
         visible = Board.objects.visible_to(team, user).only("name", "query")
         found = [BoardChoice(b.pk, b.name, b.is_smart) for b in visible]
-        cache.set(key, found, TTL_SECONDS)
+        _cache().set(key, found, TTL_SECONDS)
     return found

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -332,6 +335,31 @@ def test_filter_lists_are_cached_until_a_board_a_member_or_a_name_changes(
     membership = member_a.memberships.get(team=team_a)
     alice.post(f"/team/members/{membership.pk}/remove/")
     assert member_a.pk not in _member_options(gallery()[1])
+
+
+def test_filter_lists_live_in_each_process_not_in_the_shared_cache(team_a, owner_a, alice):
+    """A warm page reads its lists from the process's own memory: with the shared cache
+    caching nothing (in production it is a table, one query a lookup) the lists are not read
+    again, and a board added meanwhile (by any process: the version is in the team row) shows."""
+    shared_does_nothing = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    with override_settings(CACHES=shared_does_nothing):
+
+        def gallery() -> tuple[int, str]:
+            with CaptureQueriesContext(connection) as queries:
+                page = alice.get("/gallery/").content.decode()
+            return len(queries), page
+
+        gallery()
+        cold, _page = gallery()
+        caches["listings"].clear()
+        assert gallery()[0] == cold + 2  # the member and board lists, read once more
+        assert gallery()[0] == cold
+        Board.objects.create(team=team_a, owner=owner_a, name="Made elsewhere", shared=True)
+        count, page = gallery()
+        assert "Made elsewhere" in page and count == cold + 2  # a new version: read again
 
 
 def test_the_detail_names_settings_and_models_in_words_in_both_languages(team_a, owner_a, bob):
