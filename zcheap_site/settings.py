@@ -140,6 +140,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.team",
             ],
+            "libraries": {"cards": "gallery.generation.cards"},
         },
     },
 ]
