@@ -28,8 +28,6 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench.bench_gallery import timed_alternately  # noqa: E402
-
 OLDER = re.compile(r'href="\?([^"]*(?:page=2|before=)[^"]*)"')
 
 
@@ -53,7 +51,8 @@ def seed(count: int, reuse: bool) -> None:
     )
 
 
-def pages(client: Client, team, user) -> list[tuple[str, str]]:
+def pages(client: Client, team, user) -> list[tuple]:
+    """(label, page URL[, bare URL]): without a bare URL the page is compared with the grid's."""
     from gallery.models import MediaItem
 
     items = MediaItem.objects.filter(team=team).order_by("pk").values_list("pk", flat=True)
@@ -61,6 +60,8 @@ def pages(client: Client, team, user) -> list[tuple[str, str]]:
     middle_pk = items[items.count() // 2]
     history = client.get("/history/").content.decode()
     older = OLDER.search(history)
+    history_bare = "/bench-bare/history/"
+    older_query = older.group(1).replace("&amp;", "&") if older else "page=2"
     return [
         ("first page", "/gallery/"),
         ("kind filter", "/gallery/?kind=video"),
@@ -69,13 +70,32 @@ def pages(client: Client, team, user) -> list[tuple[str, str]]:
         ("common word search", "/gallery/?q=fox"),
         ("two-word search", "/gallery/?q=fox+night"),
         ("deep scroll", f"/gallery/?after={oldest[-1]}"),
-        ("item detail", f"/gallery/{middle_pk}/"),
-        ("history (mine)", "/history/"),
-        ("history, next page", "/history/?" + older.group(1).replace("&amp;", "&"))
-        if older
-        else ("history, next page", "/history/?page=2"),
-        ("history (team)", "/history/?scope=team"),
+        ("item detail", f"/gallery/{middle_pk}/", f"/bench-bare/item/{middle_pk}/"),
+        ("history (mine)", "/history/", history_bare),
+        ("history, next page", f"/history/?{older_query}", f"{history_bare}?{older_query}"),
+        ("history (team)", "/history/?scope=team", f"{history_bare}?scope=team"),
         ("home", "/"),
+    ]
+
+
+def timed_alternately(fns, rounds: int) -> list[tuple[float, float]]:
+    """(wall, CPU) medians of each of FNS, sampled in turn so all see the same machine noise.
+
+    CPU is this process's own time (the client, the whole Django stack and, on SQLite, the
+    database): on a machine shared with other work it moves far less than the wall clock.
+    """
+    for _ in range(3):
+        for fn in fns:
+            fn()
+    samples: list[list[tuple[float, float]]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, times in zip(fns, samples, strict=True):
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            times.append((time.perf_counter() - t, time.process_time() - c))
+    return [
+        (statistics.median(w for w, _c in times), statistics.median(c for _w, c in times))
+        for times in samples
     ]
 
 
@@ -109,23 +129,28 @@ def main() -> None:
     client = Client()
     client.force_login(user)
 
-    def bare():
-        assert client.get("/bench-bare/").status_code == 200
-
-    print(f"\n{'page':<22} {'ms':>7} {'bare ms':>8} {'ratio':>6} {'queries':>8}")
-    for label, url in pages(client, team, user):
+    print(
+        f"\n{'page':<22} {'ms':>7} {'bare ms':>8} {'ratio':>6} {'CPU ratio':>9} {'queries':>8}  bare"
+    )
+    for label, url, *bare_url in pages(client, team, user):
+        bare_url = bare_url[0] if bare_url else "/bench-bare/"
 
         def page(url=url):
             assert client.get(url).status_code == 200, url
 
-        real, minimal = timed_alternately([page, bare], args.rounds)
+        def bare(url=bare_url):
+            assert client.get(url).status_code == 200, url
+
+        (real, real_cpu), (minimal, minimal_cpu) = timed_alternately([page, bare], args.rounds)
         settings.DEBUG = True
         reset_queries()
         page()
         queries = len(connection.queries)
         settings.DEBUG = False
         print(
-            f"{label:<22} {real * 1000:7.1f} {minimal * 1000:8.1f} {real / minimal:6.2f} {queries:8d}"
+            f"{label:<22} {real * 1000:7.1f} {minimal * 1000:8.1f} {real / minimal:6.2f} "
+            f"{real_cpu / minimal_cpu:9.2f} {queries:8d}"
+            f"  {'grid' if bare_url == '/bench-bare/' else 'same rows'}"
         )
 
     print("\nSQL of the grid query alone (median of 50)")

@@ -35,6 +35,7 @@ class BoardChoice:
     pk: int
     name: str
     is_smart: bool
+    shared: bool = False
 
 
 def _key(team, *parts) -> str:
@@ -64,7 +65,7 @@ def boards(team, user) -> list[BoardChoice]:
     key = _key(team, "boards", user.pk)
     found = _cache().get(key)
     if found is None:
-        visible = Board.objects.visible_to(team, user).only("name", "query")
-        found = [BoardChoice(b.pk, b.name, b.is_smart) for b in visible]
+        visible = Board.objects.visible_to(team, user).only("name", "query", "shared")
+        found = [BoardChoice(b.pk, b.name, b.is_smart, b.shared) for b in visible]
         _cache().set(key, found, TTL_SECONDS)
     return found

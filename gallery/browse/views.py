@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id, parse_ids
 
 from . import listings, tiles, zips
-from .filters import GalleryFilters, gallery_queryset, page_of
+from .filters import GalleryFilters, gallery_queryset, of_team, page_of
 
 MAX_SELECTION = 500
 ALL_MODELS = list(choices.MODEL_NAMES.items())
@@ -138,19 +139,33 @@ def made_from(item: MediaItem) -> list[int]:
 @require_safe
 @team_view()
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = _item(request, item_id)
-    base = gallery_queryset(request.team, request.user)
+    # The neighbours and the favourite mark come with the item (subqueries of its one query) and
+    # the boards from the cached filter list: 6 queries instead of 10.
+    neighbours = MediaItem.objects.filter(of_team(request.team), deleted_at__isnull=True)
+    newer = (
+        neighbours.filter(pk__gt=OuterRef("pk"))
+        .order_by("-team_id", "pk")  # the team index backwards (see gallery_queryset)
+        .values("pk")[:1]
+    )
+    older = neighbours.filter(pk__lt=OuterRef("pk")).order_by("team_id", "-pk").values("pk")[:1]
+    item = get_object_or_404(
+        MediaItem.objects.select_related("user", "generation", "generation__parent").annotate(
+            newer_pk=Subquery(newer),
+            older_pk=Subquery(older),
+            is_favourite=Exists(Favourite.objects.filter(user=request.user, item=OuterRef("pk"))),
+        ),
+        pk=item_id,
+        team=request.team,
+        deleted_at__isnull=True,
+    )
     context = {
         "item": item,
         "g": item.generation,
         **lineage(item),
-        "is_favourite": Favourite.objects.filter(user=request.user, item=item).exists(),
-        "newer": base.filter(pk__gt=item.pk)
-        .order_by("-team_id", "pk")  # the team index backwards (see gallery_queryset)
-        .values_list("pk", flat=True)
-        .first(),
-        "older": base.filter(pk__lt=item.pk).values_list("pk", flat=True).first(),
-        "boards": _boards_for(request).filter(query=""),
+        "is_favourite": item.is_favourite,
+        "newer": item.newer_pk,
+        "older": item.older_pk,
+        "boards": [b for b in listings.boards(request.team, request.user) if not b.is_smart],
         "can_delete": _can_delete(request, item),
     }
     template = "gallery/item_detail.html#detail" if request.htmx else "gallery/item_detail.html"
