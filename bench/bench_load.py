@@ -11,6 +11,11 @@ real `worker.apply_poll` (WORKER_RATE rows a second, in a process of its own), a
 progress (something the card shows). Browsers load the gallery every 5 s and fetch its
 thumbnails the way a browser with a cache does (nothing marked immutable is fetched twice).
 
+The load generator is one asyncio process with a hand-written HTTP/1.1 GET (no httpx in the
+measured loop), so it takes a small share of the machine; the figures end with the cores each
+side used (gunicorn's processes, the load generator, the stand-in worker and, on PostgreSQL,
+this database's backends) and warn when the machine was busy with other work.
+
 Bounded on purpose: at most 500 tabs, at most 300 s, 127.0.0.1 only. Prints latency percentiles,
 errors, how many poll replies carried cards, bytes on the wire and the machine's CPU use.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import multiprocessing
 import os
 import random
@@ -32,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -148,59 +155,148 @@ def stand_in_worker(rate: float, stop, counts) -> None:
         stop.wait(max(0.0, 0.1 - (time.perf_counter() - started)))
 
 
-async def tab(base: str, cookie: str, shown: dict[int, int], until: float, out: dict) -> None:
+class Reply:
+    """What the lean client keeps of an HTTP reply."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, wire: int):
+        self.status_code, self.headers, self.body, self.num_bytes_downloaded = (
+            status,
+            headers,
+            body,
+            wire,
+        )
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+async def get(port: int, path: str, cookie: str, headers: dict[str, str]) -> Reply:
+    """One GET on a fresh loopback connection, HTTP/1.1 by hand (gunicorn's sync workers close
+    the connection after each reply anyway). A few dozen microseconds of the client's CPU,
+    against a millisecond or more through httpx: the load generator must not take the CPU the
+    server is being measured on."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}\r\n"
+            f"{extra}Connection: close\r\n\r\n".encode()
+        )
+        data = await reader.read(-1)
+    finally:
+        writer.close()
+    head, _sep, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in lines[1:]:
+        name, _c, value = line.partition(":")
+        fields[name.strip().lower()] = value.strip()
+    if "chunked" in fields.get("transfer-encoding", ""):
+        raw, body = body, b""
+        while raw:
+            size, _crlf, rest = raw.partition(b"\r\n")
+            n = int(size, 16)
+            if not n:
+                break
+            body, raw = body + rest[:n], rest[n + 2 :]
+    wire = len(body)
+    if fields.get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    return Reply(int(lines[0].split()[1]), fields, body, wire)
+
+
+async def tab(port: int, cookie: str, shown: dict[int, int], until: float, out: dict) -> None:
     versions = dict(shown)
     headers = {"HX-Request": "true", "Accept-Encoding": "gzip"}
-    async with httpx.AsyncClient(base_url=base, cookies={"sessionid": cookie}, timeout=30) as c:
-        await asyncio.sleep(random.random() * 2)
-        while time.monotonic() < until:
-            started = time.perf_counter()
-            query = ",".join(f"{pk}:{v}" for pk, v in versions.items())
-            try:
-                response = await c.get("/tasks/poll/", params={"ids": query}, headers=headers)
-            except httpx.HTTPError:
+    await asyncio.sleep(random.random() * 2)
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        query = ",".join(f"{pk}:{v}" for pk, v in versions.items())
+        try:
+            response = await get(port, f"/tasks/poll/?ids={quote(query)}", cookie, headers)
+        except (OSError, ValueError, IndexError):
+            out["errors"] += 1
+        else:
+            elapsed = time.perf_counter() - started
+            if response.status_code not in (200, 286):
                 out["errors"] += 1
             else:
-                elapsed = time.perf_counter() - started
-                if response.status_code not in (200, 286):
-                    out["errors"] += 1
-                else:
-                    body = response.text
-                    for pk, version in ACTIVE.findall(body):
-                        versions[int(pk)] = int(version)
-                    out["latency"].append(elapsed)
-                    out["cards"].append(len(CARD.findall(body)))
-                    out["bytes"].append(response.num_bytes_downloaded)
-            await asyncio.sleep(max(0.0, 2 - (time.perf_counter() - started)))
+                body = response.text
+                for pk, version in ACTIVE.findall(body):
+                    versions[int(pk)] = int(version)
+                out["latency"].append(elapsed)
+                out["cards"].append(len(CARD.findall(body)))
+                out["bytes"].append(response.num_bytes_downloaded)
+        await asyncio.sleep(max(0.0, 2 - (time.perf_counter() - started)))
 
 
-async def browser(base: str, cookie: str, until: float, out: dict) -> None:
+async def browser(port: int, cookie: str, until: float, out: dict) -> None:
     cached: set[str] = set()
-    async with httpx.AsyncClient(base_url=base, cookies={"sessionid": cookie}, timeout=30) as c:
-        while time.monotonic() < until:
-            started = time.perf_counter()
-            try:
-                page = await c.get("/gallery/", headers={"Accept-Encoding": "gzip"})
-            except httpx.HTTPError:
-                out["errors"] += 1
+    first = True
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        try:
+            page = await get(port, "/gallery/", cookie, {"Accept-Encoding": "gzip"})
+        except (OSError, ValueError, IndexError):
+            out["errors"] += 1
+            continue
+        out["page"].append(time.perf_counter() - started)
+        out["page_bytes"].append(page.num_bytes_downloaded)
+        fetched = 0
+        for url in THUMB.findall(page.text)[:54]:
+            url = url.replace("&amp;", "&")
+            if url in cached:
                 continue
-            out["page"].append(time.perf_counter() - started)
-            out["page_bytes"].append(page.num_bytes_downloaded)
-            fetched = 0
-            for url in THUMB.findall(page.text)[:54]:
-                url = url.replace("&amp;", "&")
-                if url in cached:
-                    continue
-                t = time.perf_counter()
-                response = await c.get(url)
-                out["thumb"].append(time.perf_counter() - t)
-                fetched += 1
-                if response.status_code != 200:
-                    out["errors"] += 1
-                if "immutable" in response.headers.get("Cache-Control", ""):
-                    cached.add(url)
-            out["thumbs_per_view"].append(fetched)
-            await asyncio.sleep(max(0.0, 5 - (time.perf_counter() - started)))
+            t = time.perf_counter()
+            response = await get(port, url, cookie, {})
+            out["thumb"].append(time.perf_counter() - t)
+            fetched += 1
+            if response.status_code != 200:
+                out["errors"] += 1
+            if "immutable" in response.headers.get("cache-control", ""):
+                cached.add(url)
+        out["thumbs_first" if first else "thumbs_later"].append(fetched)
+        first = False
+        await asyncio.sleep(max(0.0, 5 - (time.perf_counter() - started)))
+
+
+def process_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by PIDS (those still alive)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def database_backends() -> list[int]:
+    """This database's PostgreSQL backend processes (persistent connections show up whole)."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()
+    return pids
 
 
 def pct(values: list[float], q: float) -> float:
@@ -210,10 +306,10 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-async def run(base: str, sessions, browsers: int, seconds: float, out: dict) -> None:
+async def run(port: int, sessions, browsers: int, seconds: float, out: dict) -> None:
     until = time.monotonic() + seconds
-    jobs = [tab(base, cookie, shown, until, out) for cookie, shown in sessions]
-    jobs += [browser(base, sessions[i % len(sessions)][0], until, out) for i in range(browsers)]
+    jobs = [tab(port, cookie, shown, until, out) for cookie, shown in sessions]
+    jobs += [browser(port, sessions[i % len(sessions)][0], until, out) for i in range(browsers)]
     await asyncio.gather(*jobs)
 
 
@@ -250,19 +346,39 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         connection.close()
+        # Warm every worker (imports, first connection) before the clock starts.
+        for _ in range(4 * args.workers):
+            httpx.get(f"{base}/healthz", timeout=5)
+        workers = children_of(server.pid)
+        server_pids = [server.pid, *workers]
         out = {k: [] for k in ("latency", "cards", "bytes", "page", "page_bytes", "thumb")}
-        out.update(errors=0, thumbs_per_view=[])
+        out.update(errors=0, thumbs_first=[], thumbs_later=[])
         # The stand-in worker runs in its own process, as the real one does (and so that it
         # does not share the tabs' interpreter lock).
         context = multiprocessing.get_context("fork")
         counts, stop = context.Array("i", 2), context.Event()
         writer = context.Process(target=stand_in_worker, args=(args.worker_rate, stop, counts))
-        busy0, total0 = cpu_times()
         writer.start()
-        asyncio.run(run(base, sessions, args.browsers, seconds, out))
+        time.sleep(1)  # the writer's start-up is not part of the measurement
+        backends = database_backends()
+        busy0, total0 = cpu_times()
+        wall0, client0 = time.perf_counter(), time.process_time()
+        server0, writer0, db0 = (
+            process_cpu(server_pids),
+            process_cpu([writer.pid]),
+            process_cpu(backends),
+        )
+        asyncio.run(run(port, sessions, args.browsers, seconds, out))
+        wall = time.perf_counter() - wall0
+        cores = {
+            "server (gunicorn)": (process_cpu(server_pids) - server0) / wall,
+            "load generator": (time.process_time() - client0) / wall,
+            "stand-in worker": (process_cpu([writer.pid]) - writer0) / wall,
+            "PostgreSQL backends": (process_cpu(backends) - db0) / wall,
+        }
+        busy1, total1 = cpu_times()
         stop.set()
         writer.join()
-        busy1, total1 = cpu_times()
     finally:
         server.terminate()
         try:
@@ -292,13 +408,21 @@ def main() -> None:
             f"p95 {pct(out['page'], 0.95) * 1000:.0f} ms, "
             f"{statistics.mean(out['page_bytes']) / 1024:.1f} KB on the wire"
         )
-        views = out["thumbs_per_view"]
+        later = out["thumbs_later"]
         print(
-            f"thumbnails: {len(out['thumb'])} fetched (first view {views[0]}, later views "
-            f"{statistics.mean(views[1:]) if len(views) > 1 else float('nan'):.1f} each), "
+            f"thumbnails: {len(out['thumb'])} fetched (first view "
+            f"{statistics.mean(out['thumbs_first']):.0f}, later views "
+            f"{statistics.mean(later) if later else float('nan'):.1f} each), "
             f"p50 {pct(out['thumb'], 0.5) * 1000:.0f} ms"
         )
     print(f"errors: {out['errors']}; machine CPU {(busy1 - busy0) / (total1 - total0):.0%}")
+    load = os.getloadavg()[0]
+    used = ", ".join(
+        f"{name} {value:.2f}" for name, value in cores.items() if value or "Post" not in name
+    )
+    print(f"cores used: {used} (of {os.cpu_count()}; load average {load:.1f})")
+    if load > (os.cpu_count() or 1):
+        print("  the machine was busy with other work: latencies are not the app's")
 
 
 if __name__ == "__main__":
