@@ -1,8 +1,13 @@
-"""Every browsing page costs the same number of queries with a few rows or many.
+"""Every browsing page costs the same number of queries with a few rows or with 100,000.
 
-A page whose query count grows with the team's size is an N+1; one that stays flat here and is
-still slow at 100,000 rows is a plan problem, which bench/bench_pages.py measures (these tests
-use small data on purpose).
+A page whose query count grows with the team's size is an N+1; one whose queries read the whole
+table is a plan problem. The first test compares two small sizes (fast, every run); the second
+fills both teams with 100,000 finished tasks each (the other team's newest, as in
+bench/bench_pages.py) and checks every page again: the same query counts as with a few rows,
+and no query of any page scans the generations or items table (EXPLAIN of each one). The
+100,000 rows are copies of one row made by two INSERT ... SELECT statements per team (seconds;
+the ORM would need minutes), inside the test's transaction, so nothing outlives the test.
+Timings belong to bench/bench_pages.py.
 """
 
 from __future__ import annotations
@@ -100,3 +105,82 @@ def test_every_page_costs_the_same_queries_at_any_size(
     large = {url: _count(alice, url, extra) for url, extra in pages}
     assert large == small
     assert max(small.values()) <= 12, small
+
+
+BIG = 100_000
+SERIES = "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < %s) "
+
+
+def _columns(model, **override) -> tuple[str, str]:
+    """The INSERT column list and the SELECT list that copies a template row `t`, with
+    OVERRIDE's expressions for some columns."""
+    names = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    picked = [override.get(name, f"t.{connection.ops.quote_name(name)}") for name in names]
+    return ", ".join(map(connection.ops.quote_name, names)), ", ".join(picked)
+
+
+def _fill(team, user, n: int) -> None:
+    """N more finished tasks of USER in TEAM, each with one result, copied from one template."""
+    (template,) = _add(team, user, 1, 10_000_000 + team.pk)
+    g_table, i_table = Generation._meta.db_table, MediaItem._meta.db_table
+    first = Generation.objects.order_by("-pk").values_list("pk", flat=True).first()
+    rare = "CASE WHEN s.n % 5000 = 0 THEN ' quokka' ELSE '' END"
+    g_cols, g_select = _columns(Generation, prompt=f"'red fox owl ' || s.n || {rare}")
+    i_cols, i_select = _columns(
+        MediaItem, generation_id="g.id", prompt="g.prompt", sha256="'f' || g.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{SERIES}INSERT INTO {g_table} ({g_cols}) SELECT {g_select} FROM {g_table} t, s "
+            "WHERE t.id = %s",
+            [n, template.generation_id],
+        )
+        cursor.execute(
+            f"INSERT INTO {i_table} ({i_cols}) SELECT {i_select} FROM {i_table} t, {g_table} g "
+            "WHERE t.id = %s AND g.team_id = %s AND g.id > %s",
+            [template.pk, team.pk, first],
+        )
+
+
+def _full_scans(sql: str) -> list[str]:
+    """The steps of SQL's plan that read the whole generations or items table."""
+    big = "(gallery_generation|gallery_mediaitem)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            steps = [str(row[-1]) for row in cursor.fetchall()]
+            return [s for s in steps if re.match(rf"SCAN {big}\b(?! USING)", s)]
+        cursor.execute("EXPLAIN " + sql)
+        steps = [str(row[0]) for row in cursor.fetchall()]
+        return [s for s in steps if re.search(rf"Seq Scan on {big}\b", s)]
+
+
+def _page(url: str) -> str:
+    return re.sub(r"before=[0-9_]+", "before=…", url)  # the older-page link of either size
+
+
+def test_every_page_at_100000_items_per_team(world, team_a, owner_a, team_b, owner_b, alice):
+    _add(team_a, owner_a, 30, 10)
+    alice.get("/")
+    pages = _pages(world, owner_a, alice)
+    for url, extra in pages:
+        _count(alice, url, extra)
+    small = {_page(url): _count(alice, url, extra) for url, extra in pages}
+
+    _fill(team_a, owner_a, BIG)
+    _fill(team_b, owner_b, BIG)  # the other team's rows are the newest in the table
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # statistics of a table of this size, as in production
+    assert MediaItem.objects.filter(team=team_a).count() > BIG
+    pages = _pages(world, owner_a, alice)  # the history cursor of the bigger history
+    large, scans = {}, {}
+    for url, extra in pages:
+        with CaptureQueriesContext(connection) as queries:
+            response = alice.get(url, **extra)
+        assert response.status_code in (200, 286), url
+        large[_page(url)] = len(queries)
+        found = [step for q in queries.captured_queries for step in _full_scans(q["sql"])]
+        if found:
+            scans[url] = found
+    assert large == small
+    assert scans == {}
