@@ -4,9 +4,9 @@ new cards, the single-card view).
 History shows 24 whole cards a page and every poll that finds a change re-sends cards. In the
 template engine a card cost ~1.5 ms (≈ 60 variable lookups, 25 `{% if %}`, 7 URL reversals and
 20 translations per card), which made history 4.6–8× the gallery's bare render. Built here it
-costs a few tens of microseconds: URLs are reversed once per process (a pattern with the ids
-filled in), fixed strings translated once per card list and language, and every free value goes
-through one `html.escape`. What goes in unescaped is safe by construction: integers, state and
+costs a few tens of microseconds: URLs are reversed once per process (zcheap_site.fast_url),
+fixed strings and choice labels translated once per language, and every free value goes through
+one `html.escape`. What goes in unescaped is safe by construction: integers, state and
 kind codes from our own choices, and strings escaped once here.
 
 The Midjourney action panel (only on finished MJ cards) stays a template
@@ -18,7 +18,6 @@ from __future__ import annotations
 from html import escape
 
 from django import template
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -27,33 +26,15 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext
 
 from gallery.models import Kind, State
+from zcheap_site.fast_url import cached_reverse
 
 register = template.Library()
 
-_SENTINEL = 7_390_146_258_130  # no real id is this large; replaced by the real one
-
-
-_patterns: dict[tuple, tuple[str, list[tuple[str, int]]]] = {}
-
 
 def url(name: str, *args) -> str:
-    """reverse(NAME, args=ARGS), HTML-escaped, for integer and fixed string arguments: reversed
-    once per process and URL prefix, with the integers put into the cached pattern."""
-    key = (
-        name,
-        get_script_prefix(),
-        get_urlconf(),
-        *(a if isinstance(a, str) else 0 for a in args),
-    )
-    found = _patterns.get(key)
-    if found is None:
-        sentinels = [a if isinstance(a, str) else _SENTINEL + i for i, a in enumerate(args)]
-        slots = [(str(s), i) for i, s in enumerate(sentinels) if not isinstance(s, str)]
-        found = _patterns[key] = (escape(reverse(name, args=sentinels)), slots)
-    pattern, slots = found
-    for sentinel, i in slots:
-        pattern = pattern.replace(sentinel, str(int(args[i])))
-    return pattern
+    """The URL of NAME with ARGS (integers and fixed strings), HTML-escaped, reversed once per
+    process (zcheap_site.fast_url)."""
+    return escape(cached_reverse(name, args))
 
 
 _words: dict[str, dict] = {}

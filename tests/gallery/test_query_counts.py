@@ -124,7 +124,7 @@ def _fill(team, user, n: int) -> None:
     (template,) = _add(team, user, 1, 10_000_000 + team.pk)
     g_table, i_table = Generation._meta.db_table, MediaItem._meta.db_table
     first = Generation.objects.order_by("-pk").values_list("pk", flat=True).first()
-    rare = "CASE WHEN s.n % 5000 = 0 THEN ' quokka' ELSE '' END"
+    rare = "CASE WHEN s.n %% 5000 = 0 THEN ' quokka' ELSE '' END"
     g_cols, g_select = _columns(Generation, prompt=f"'red fox owl ' || s.n || {rare}")
     i_cols, i_select = _columns(
         MediaItem, generation_id="g.id", prompt="g.prompt", sha256="'f' || g.id"
