@@ -71,11 +71,15 @@ def pages(client: Client, team, user) -> list[tuple]:
         ("two-word search", "/gallery/?q=fox+night"),
         ("deep scroll", f"/gallery/?after={oldest[-1]}"),
         ("item detail", f"/gallery/{middle_pk}/", f"/bench-bare/item/{middle_pk}/"),
+        ("item detail", f"/gallery/{middle_pk}/", f"/bench-bare/item-page/{middle_pk}/"),
         ("history (mine)", "/history/", history_bare),
         ("history, next page", f"/history/?{older_query}", f"{history_bare}?{older_query}"),
         ("history (team)", "/history/?scope=team", f"{history_bare}?scope=team"),
         ("home", "/"),
     ]
+
+
+BARE_KINDS = {"": "grid", "item": "same row", "item-page": "same row in the layout"}
 
 
 def timed_alternately(fns, rounds: int) -> list[tuple[float, float]]:
@@ -150,7 +154,7 @@ def main() -> None:
         print(
             f"{label:<22} {real * 1000:7.1f} {minimal * 1000:8.1f} {real / minimal:6.2f} "
             f"{real_cpu / minimal_cpu:9.2f} {queries:8d}"
-            f"  {'grid' if bare_url == '/bench-bare/' else 'same rows'}"
+            f"  {BARE_KINDS.get(bare_url.split('/')[2], 'same rows')}"
         )
 
     print("\nSQL of the grid query alone (median of 50)")

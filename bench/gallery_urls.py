@@ -33,6 +33,13 @@ BARE_ITEM = engines["django"].from_string(
     "<p>{{ i.generation.params }}</p></article>"
 )
 
+BARE_ITEM_PAGE = engines["django"].from_string(
+    "{% extends 'base.html' %}{% block content %}<article><img src='/media/{{ i.pk }}/' "
+    "alt='{{ i.prompt }}'><h2>{{ i.kind }}</h2><p>{{ i.prompt }}</p><p>{{ i.model }} · "
+    "{{ i.user.email }} · {{ i.created_at|date:'c' }}</p><p>{{ i.generation.params }}</p>"
+    "</article>{% endblock %}"
+)
+
 
 def bare_view(request):
     """The gallery's baseline: the same grid query, the same 60 rows, a one-line template."""
@@ -54,9 +61,15 @@ def bare_item(request, item_id: int):
     return HttpResponse(BARE_ITEM.render({"i": _item(request, item_id)}, request))
 
 
+def bare_item_page(request, item_id: int):
+    """The same, inside the site's layout (header, navigation, team and language switchers)."""
+    return HttpResponse(BARE_ITEM_PAGE.render({"i": _item(request, item_id)}, request))
+
+
 urlpatterns = [
     path("bench-bare/", bare_view),
     path("bench-bare/history/", bare_history),
     path("bench-bare/item/<int:item_id>/", bare_item),
+    path("bench-bare/item-page/<int:item_id>/", bare_item_page),
     *app_urls,
 ]
