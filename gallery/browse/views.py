@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -102,37 +102,57 @@ def lineage(item: MediaItem) -> dict:
             if generation.parent_index:
                 acted_on = acted_on.filter(index=generation.parent_index - 1)
             parents += list(acted_on[:4])
-        parents += [
-            i for i in generation.source_items.filter(deleted_at__isnull=True) if i not in parents
-        ]
-        children = list(
-            MediaItem.objects.filter(
-                team_id=item.team_id,
-                generation_id__in=made_from(item),
-                deleted_at__isnull=True,
-            ).select_related("generation")[:12]
-        )
+        sources, made = _links(item)
+        if sources:  # most items have no lineage: one query above, none here
+            parents += [
+                i
+                for i in MediaItem.objects.filter(pk__in=sources, deleted_at__isnull=True)
+                if i not in parents
+            ]
+        if made:
+            children = list(
+                MediaItem.objects.filter(
+                    team_id=item.team_id, generation_id__in=made, deleted_at__isnull=True
+                ).select_related("generation")[:12]
+            )
     return {"parents": parents[:8], "children": children}
 
 
-def made_from(item: MediaItem) -> list[int]:
-    """Generations that used ITEM: MJ actions on its image, and tasks with it as a reference.
+def _links(item: MediaItem) -> tuple[list[int], list[int]]:
+    """(the items ITEM's task used as references, the tasks made from ITEM), in one query.
 
-    Two index lookups in one UNION (the parent FK, the references table by item), never a scan:
-    the OR of the two across a join made PostgreSQL and SQLite read every generation.
+    Three index lookups in one UNION ALL (the references table by task and by item, the parent
+    FK), never a scan: the OR of them across a join made PostgreSQL and SQLite read every
+    generation. Index gen_parent; the items queries filter by team (a team filter here made
+    SQLite walk the team's index instead).
     """
     generation = item.generation
-    # Index gen_parent; the items query below filters by team (a team filter here made SQLite
-    # walk the team's index instead).
+    through = Generation.source_items.through.objects
+    sources = (
+        through.filter(generation=generation)
+        .annotate(made=Value(False))
+        .values_list("mediaitem_id", "made")
+    )
     acted_on = (
         Generation.objects.filter(parent=generation, parent_index=item.index + 1)
         .order_by()
-        .values_list("pk", flat=True)
+        .annotate(made=Value(True))
+        .values_list("pk", "made")
     )
-    referenced = Generation.source_items.through.objects.filter(mediaitem=item).values_list(
-        "generation_id", flat=True
+    referenced = (
+        through.filter(mediaitem=item)
+        .annotate(made=Value(True))
+        .values_list("generation_id", "made")
     )
-    return list(acted_on.union(referenced)[:50])
+    rows = list(sources.union(acted_on, referenced, all=True)[:100])
+    return [pk for pk, made in rows if not made], list(
+        dict.fromkeys(pk for pk, made in rows if made)
+    )[:50]
+
+
+def made_from(item: MediaItem) -> list[int]:
+    """Generations that used ITEM: MJ actions on its image, and tasks with it as a reference."""
+    return _links(item)[1]
 
 
 @compress_html
