@@ -261,16 +261,21 @@ async def browser(port: int, cookie: str, until: float, out: dict) -> None:
         await asyncio.sleep(max(0.0, 5 - (time.perf_counter() - started)))
 
 
-def process_cpu(pids: list[int]) -> float:
-    """CPU seconds (user + system) used so far by PIDS (those still alive)."""
-    total = 0
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each of PIDS that is alive."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two samples, over the processes alive at both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
 def children_of(pid: int) -> list[int]:
@@ -371,10 +376,10 @@ def main() -> None:
         asyncio.run(run(port, sessions, args.browsers, seconds, out))
         wall = time.perf_counter() - wall0
         cores = {
-            "server (gunicorn)": (process_cpu(server_pids) - server0) / wall,
+            "server (gunicorn)": cpu_between(server0, process_cpu(server_pids)) / wall,
             "load generator": (time.process_time() - client0) / wall,
-            "stand-in worker": (process_cpu([writer.pid]) - writer0) / wall,
-            "PostgreSQL backends": (process_cpu(backends) - db0) / wall,
+            "stand-in worker": cpu_between(writer0, process_cpu([writer.pid])) / wall,
+            "PostgreSQL backends": cpu_between(db0, process_cpu(backends)) / wall,
         }
         busy1, total1 = cpu_times()
         stop.set()
