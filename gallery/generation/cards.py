@@ -23,7 +23,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from gallery.models import Kind, State
 from zcheap_site.fast_url import cached_reverse
@@ -48,38 +48,38 @@ def _w() -> dict[str, str]:
         found = {
             key: escape(gettext(text))
             for key, text in {
-                "progress": "Progress",
-                "s": "{s} s",
-                "m": "{m} min {s} s",
-                "secs": "%(s)s s",
-                "from": "from task #%(n)s",
-                "trash": "In Trash",
-                "restore": "Restore",
-                "open": "Open in the gallery",
-                "result": "Result %(n)s",
-                "upscale": "Upscale",
-                "vary": "Vary (subtle)",
-                "review": (
+                "progress": gettext_noop("Progress"),
+                "s": gettext_noop("{s} s"),
+                "m": gettext_noop("{m} min {s} s"),
+                "secs": gettext_noop("%(s)s s"),
+                "from": gettext_noop("from task #%(n)s"),
+                "trash": gettext_noop("In Trash"),
+                "restore": gettext_noop("Restore"),
+                "open": gettext_noop("Open in the gallery"),
+                "result": gettext_noop("Result %(n)s"),
+                "upscale": gettext_noop("Upscale"),
+                "vary": gettext_noop("Vary (subtle)"),
+                "review": gettext_noop(
                     "What now: Zcheap may have received this task. Look in your Zcheap account's "
                     "task list before you retry, so you do not pay twice."
                 ),
-                "failed": (
+                "failed": gettext_noop(
                     "What now: change the prompt or settings with Edit & retry, or send it "
                     "again as it is with Retry."
                 ),
-                "details": "Details from Zcheap",
-                "confirm": (
+                "details": gettext_noop("Details from Zcheap"),
+                "confirm": gettext_noop(
                     "Stop waiting for this result? If Zcheap has already started on it, it may "
                     "still be charged, and you will not see the result here."
                 ),
-                "stop_title": (
+                "stop_title": gettext_noop(
                     "Stop checking on this task. It may still be charged if Zcheap already "
                     "started it."
                 ),
-                "stop": "Stop waiting",
-                "retry": "Retry",
-                "duplicate": "Duplicate",
-                "edit": "Edit & retry",
+                "stop": gettext_noop("Stop waiting"),
+                "retry": gettext_noop("Retry"),
+                "duplicate": gettext_noop("Duplicate"),
+                "edit": gettext_noop("Edit & retry"),
             }.items()
         }
         # Choice labels, escaped: get_FOO_display() rebuilds the choices dict on every call.
