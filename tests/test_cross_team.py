@@ -18,7 +18,15 @@ from accounts.models import Invitation, Membership, Role
 pytestmark = pytest.mark.django_db
 
 # Namespaces and names that are ours (allauth, admin, i18n and static are not team data).
-OUR_NAMESPACES = {"accounts", "gallery", "assets", "audit", "sharing", "notifications"}
+OUR_NAMESPACES = {
+    "accounts",
+    "gallery",
+    "assets",
+    "audit",
+    "sharing",
+    "notifications",
+    "presets",
+}
 OUR_ROOT_NAMES = {"home"}
 # Public by design (the token is the secret) or not team-scoped: they act on my own session.
 PUBLIC_OR_PERSONAL = {"accounts:accept_invitation", "accounts:switch_team", "accounts:create_team"}

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "sharing",
+    "presets",
 ]
 
 MIDDLEWARE = [
@@ -354,6 +355,9 @@ MEDIA_ACCEL_PREFIX = env("MEDIA_ACCEL_PREFIX", "/protected-media/")
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)
+# Batch runs (presets app): most tasks one batch may make, largest CSV file accepted.
+BATCH_MAX_TASKS = envint("BATCH_MAX_TASKS", 500)
+BATCH_CSV_MAX_BYTES = envint("BATCH_CSV_MAX_BYTES", 2 * 1024 * 1024)
 
 # --- Zcheap ----------------------------------------------------------------------------------
 ZCHEAP_BASE_URL = env("ZCHEAP_BASE_URL", "https://zcheap.ai")

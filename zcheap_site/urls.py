@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", include("sharing.public_urls")),
     path("", include("notifications.urls")),
+    path("", include("presets.urls")),
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("gallery/trash/", views.trash, name="trash"),
     path("gallery/selection/", views.bulk, name="bulk"),
     path("gallery/download.zip", views.download_zip, name="download_zip"),
+    path("gallery/compare/", views.compare, name="compare"),
     path("gallery/<int:item_id>/board/", views.add_to_board, name="add_to_board"),
     path("boards/", views.boards, name="boards"),
     path("boards/new/", views.create_board, name="create_board"),

@@ -27,6 +27,7 @@ from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id, parse_ids
 
 from . import listings, tiles, zips
+from .compare import MAX_ITEMS, MIN_ITEMS, comparison
 from .filters import GalleryFilters, gallery_queryset, of_team, page_of
 
 MAX_SELECTION = 500
@@ -445,3 +446,27 @@ def delete_board(request: HttpRequest, board_id: int) -> HttpResponse:
     board.delete()
     messages.success(request, _("Board deleted; its images stay in the gallery."))
     return redirect("gallery:boards")
+
+
+@require_safe
+@team_view()
+def compare(request: HttpRequest) -> HttpResponse:
+    """2–4 selected items side by side (?item=…), with what differs between them highlighted."""
+    ids = list(dict.fromkeys(parse_ids(request.GET.getlist("item"))))[: MAX_ITEMS + 1]
+    found = {
+        item.pk: item
+        for item in MediaItem.objects.filter(
+            team=request.team, pk__in=ids, deleted_at__isnull=True
+        ).select_related("generation", "user")
+    }
+    items = [found[pk] for pk in ids if pk in found]
+    if not MIN_ITEMS <= len(items) <= MAX_ITEMS:
+        messages.error(
+            request,
+            _("Select %(min)d to %(max)d pictures to compare (you selected %(n)d).")
+            % {"min": MIN_ITEMS, "max": MAX_ITEMS, "n": len(items)},
+        )
+        return redirect(reverse("gallery:browse"))
+    context = {"items": items, **comparison(items)}
+    context["columns"] = zip(items, context["prompts"], strict=True)
+    return render(request, "gallery/compare.html", context)

@@ -8,22 +8,30 @@ own business. `tests/test_layout.py` holds everyone to that.
 from __future__ import annotations
 
 from .downloads import DownloadError, check_url, pinned, sniff
+from .forms import ImageForm, MjImagineForm, VideoForm
 from .lanes import last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
 from .media_processing import MediaError, probe_av, process_image
 from .public_links import public_media, public_url
 from .tasks import ensure_loops
-from .uploads import ALLOWED_FORMATS, MultipleImageField, check_image, too_large
+from .uploads import ALLOWED_FORMATS, MultipleImageField, check_image, save_reference, too_large
+from .views import _copy as copy_generation
+from .worker import cancel as cancel_generation
 from .zcheap_team import check_connection, client_for_team
 
 __all__ = [
     "ALLOWED_FORMATS",
     "DownloadError",
+    "ImageForm",
     "MediaError",
+    "MjImagineForm",
     "MultipleImageField",
+    "VideoForm",
+    "cancel_generation",
     "check_connection",
     "check_image",
     "check_url",
     "client_for_team",
+    "copy_generation",
     "ensure_loops",
     "last_heartbeat",
     "pinned",
@@ -34,6 +42,7 @@ __all__ = [
     "rq_lane_worker",
     "run_database_lanes",
     "run_rq_lanes",
+    "save_reference",
     "sniff",
     "too_large",
 ]

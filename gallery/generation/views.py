@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
 from gallery.browse import team_members
 from gallery.models import ACTIVE_STATES, Generation, Kind, MediaItem, State
+from presets import preset_initial
 from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id, parse_ids
 
@@ -46,7 +47,7 @@ def _get_generation(request: HttpRequest, generation_id: int) -> Generation:
 
 def initial_from(request: HttpRequest, form_class) -> dict:
     """Prefill a form from ?from=<generation> (reuse settings) and ?ref_item=<item>."""
-    initial: dict = {}
+    initial: dict = preset_initial(request, form_class)  # ?preset=<id>&ph_<name>=… (presets)
     source_id = parse_id(request.GET.get("from", ""))
     if source_id is not None:
         source = Generation.objects.filter(team=request.team, pk=source_id).first()
