@@ -172,7 +172,10 @@ def _row_data(base, row: dict, kind: str):
     data = base.copy()
     for name in BATCH_FIELDS:
         data.pop(name, None)
+    data["prompt"] = row.get("prompt", "")
     for name, value in row.items():
+        if name != "prompt" and value == "":
+            continue  # an empty cell keeps the form's own setting
         if name == "audio":
             word = value.lower()
             if word in kinds.BOOLEAN_WORDS:
@@ -203,12 +206,21 @@ def check_rows(plan: Plan, base, team, user) -> None:
         for name, errors in form.errors.items():
             for error in errors:
                 if name in row or name == "prompt":
-                    plan.add(number, name, error)
+                    plan.add(number, name, errors[0] + _allowed(form, name))
+                    break  # the first reason is the one to fix (the rest follow from it)
                 else:
                     label = form.fields[name].label if name in form.fields else ""
                     on_form[(str(label or ""), error)] = None
     for label, error in on_form:
         plan.add(0, label, error)
+
+
+def _allowed(form, name: str) -> str:
+    """For a choice column: the values it takes, so the person can fix the cell."""
+    values = [str(v) for v, _label in getattr(form.fields.get(name), "choices", []) if v != ""]
+    if not values or len(values) > 20:
+        return ""
+    return " " + _("Allowed: %(values)s.") % {"values": ", ".join(values)}
 
 
 def save_uploads(data, files, team, user):

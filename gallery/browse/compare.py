@@ -4,7 +4,6 @@ diff of each item against the first."""
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +12,6 @@ from gallery import choices
 from gallery.models import MediaItem
 
 MIN_ITEMS, MAX_ITEMS = 2, 4
-WORDS = re.compile(r"\S+|\s+")
 
 
 @dataclass
@@ -23,24 +21,19 @@ class Piece:
 
 
 def word_diff(before: str, after: str) -> list[Piece]:
-    """AFTER as pieces, with the words added since BEFORE marked, and those removed shown."""
-    old, new = WORDS.findall(before or ""), WORDS.findall(after or "")
+    """AFTER as runs of words, with the words added since BEFORE marked and the removed ones
+    shown (struck through) where they were. Pieces are shown separated by one space."""
+    old, new = (before or "").split(), (after or "").split()
     pieces: list[Piece] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
-            pieces.append(Piece("".join(new[b1:b2]), ""))
+            pieces.append(Piece(" ".join(new[b1:b2]), ""))
             continue
-        removed = "".join(old[a1:a2]).strip()
-        added = "".join(new[b1:b2]).strip()
-        if removed:
-            pieces.append(Piece(removed, "removed"))
-            if added:
-                pieces.append(Piece(" ", ""))
-        if added:
-            pieces.append(Piece(added, "added"))
-            if b2 < len(new) and not new[b2].isspace():
-                pieces.append(Piece(" ", ""))
+        if a2 > a1:
+            pieces.append(Piece(" ".join(old[a1:a2]), "removed"))
+        if b2 > b1:
+            pieces.append(Piece(" ".join(new[b1:b2]), "added"))
     return pieces
 
 
