@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
@@ -234,7 +235,12 @@ def batch_create(request: HttpRequest) -> HttpResponse:
     batch = batches.create_batch(plan, request, request.POST.get("batch_name", ""))
     messages.success(
         request,
-        _("Batch “%(name)s” started: %(n)d tasks.") % {"name": batch.name, "n": plan.task_count},
+        ngettext(
+            "Batch “%(name)s” started: %(n)d task.",
+            "Batch “%(name)s” started: %(n)d tasks.",
+            plan.task_count,
+        )
+        % {"name": batch.name, "n": plan.task_count},
     )
     url = reverse("presets:batch", args=[batch.pk])
     if request.htmx:
@@ -313,7 +319,9 @@ def batch_cancel(request: HttpRequest, batch_id: int) -> HttpResponse:
         else:
             kept += 1
     batch.check_finished()
-    text = _("Stopped %(n)d tasks of the batch.") % {"n": stopped}
+    text = ngettext(
+        "Stopped %(n)d task of the batch.", "Stopped %(n)d tasks of the batch.", stopped
+    ) % {"n": stopped}
     if kept:
         text += " " + _(
             "%(n)d were being sent or saved and could not be stopped; they finish by themselves."
@@ -342,7 +350,10 @@ def batch_retry(request: HttpRequest, batch_id: int) -> HttpResponse:
         if failed:
             Batch.objects.filter(pk=batch.pk).update(finished_at=None)
     if failed:
-        messages.success(request, _("Started %(n)d failed tasks again.") % {"n": len(failed)})
+        text = ngettext(
+            "Started %(n)d failed task again.", "Started %(n)d failed tasks again.", len(failed)
+        )
+        messages.success(request, text % {"n": len(failed)})
     else:
         messages.info(request, _("No failed tasks to retry."))
     return redirect(reverse("presets:batch", args=[batch.pk]))

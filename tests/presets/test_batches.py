@@ -198,7 +198,7 @@ def test_cancel_the_rest_and_retry_the_failures(bob, alice, team_a, member_a):
     Generation.objects.filter(pk=b.pk).update(state=State.FAILED)
     Generation.objects.filter(pk=c.pk).update(state=State.SUBMITTING)  # may be billed: kept
     response = bob.post(f"/batches/{batch.pk}/cancel/", follow=True)
-    assert "Stopped 1 tasks of the batch." in response.content.decode()
+    assert "Stopped 1 task of the batch." in response.content.decode()
     assert Generation.objects.get(pk=d.pk).state == State.CANCELLED
     assert Generation.objects.get(pk=c.pk).state == State.SUBMITTING
     bob.post(f"/batches/{batch.pk}/retry/")
