@@ -4,6 +4,7 @@ diff of each item against the first."""
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,8 @@ from gallery import choices
 from gallery.models import MediaItem
 
 MIN_ITEMS, MAX_ITEMS = 2, 4
+CJK = "\u2e80-\u9fff\uf900-\ufaff\uac00-\ud7af"
+TOKENS = re.compile(rf"\s+|[{CJK}]|[^\s{CJK}]+")
 
 
 @dataclass
@@ -20,20 +23,25 @@ class Piece:
     change: str  # "", "added" or "removed"
 
 
+def tokens(text: str) -> list[str]:
+    return TOKENS.findall(text or "")
+
+
 def word_diff(before: str, after: str) -> list[Piece]:
-    """AFTER as runs of words, with the words added since BEFORE marked and the removed ones
-    shown (struck through) where they were. Pieces are shown separated by one space."""
-    old, new = (before or "").split(), (after or "").split()
+    """AFTER in pieces, with the words added since BEFORE marked and the removed ones shown
+    (struck through) where they were. Chinese and Japanese have no spaces between words, so
+    each of their characters counts as a word."""
+    old, new = tokens(before), tokens(after)
     pieces: list[Piece] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
-            pieces.append(Piece(" ".join(new[b1:b2]), ""))
+            pieces.append(Piece("".join(new[b1:b2]), ""))
             continue
-        if a2 > a1:
-            pieces.append(Piece(" ".join(old[a1:a2]), "removed"))
+        if removed := "".join(old[a1:a2]).strip():
+            pieces.append(Piece(removed, "removed"))
         if b2 > b1:
-            pieces.append(Piece(" ".join(new[b1:b2]), "added"))
+            pieces.append(Piece("".join(new[b1:b2]), "added"))
     return pieces
 
 

@@ -12,10 +12,12 @@ pytestmark = pytest.mark.django_db
 
 def test_word_diff_marks_added_and_removed_words():
     pieces = word_diff("a red fox in snow", "a blue fox in snow at dawn")
-    marked = [(p.text, p.change) for p in pieces if p.change]
+    marked = [(p.text.strip(), p.change) for p in pieces if p.change]
     assert marked == [("red", "removed"), ("blue", "added"), ("at dawn", "added")]
-    assert " ".join(p.text for p in pieces if p.change != "removed") == "a blue fox in snow at dawn"
+    assert "".join(p.text for p in pieces if p.change != "removed") == "a blue fox in snow at dawn"
     assert [p.change for p in word_diff("same", "same")] == [""]
+    chinese = [(p.text, p.change) for p in word_diff("一只红狐狸", "一只蓝狐狸") if p.change]
+    assert chinese == [("红", "removed"), ("蓝", "added")]
 
 
 def _item(team, user, prompt, **params):
