@@ -4,6 +4,7 @@ reported by row and column, then created all together in one transaction (or not
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from dataclasses import dataclass, field
@@ -190,16 +191,30 @@ def _row_data(base, row: dict, kind: str):
     return data
 
 
+def _bind(template, data):
+    """TEMPLATE (a bound create form) bound to DATA instead: same fields and choices, its own
+    data, errors and cleaned values. Cleaning never changes a field, so they can be shared."""
+    form = copy.copy(template)
+    form.data = data
+    form._errors = None
+    form._bound_fields_cache = {}
+    form.cleaned_data = {}
+    return form
+
+
 def check_rows(plan: Plan, base, team, user) -> None:
     """Each row through the create form itself: the same rules, reported by row and column.
     A problem with a setting of the form (not of the row) is reported once, for the batch."""
     form_class = kinds.FORMS[plan.kind]
+    # One form is built (its pickers read the database); each row is that form bound to the
+    # row's data, so a 500-row batch does not build 500 pickers.
+    template = form_class(_row_data(base, plan.rows[0][1], plan.kind), team=team, user=user)
     on_form: dict[tuple[str, str], None] = {}
     for number, row in plan.rows:
         if "audio" in row and row["audio"].lower() not in kinds.BOOLEAN_WORDS:
             plan.add(number, "audio", _("Write yes or no."))
             continue
-        form = form_class(_row_data(base, row, plan.kind), team=team, user=user)
+        form = _bind(template, _row_data(base, row, plan.kind))
         if form.is_valid():
             plan.forms.append((number, form))
             continue
