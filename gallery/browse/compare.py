@@ -33,7 +33,8 @@ def word_diff(before: str, after: str) -> list[Piece]:
     each of their characters counts as a word."""
     old, new = tokens(before), tokens(after)
     pieces: list[Piece] = []
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    # Spaces never anchor a match: "red fox" → "blue whale" is one change, not two.
+    matcher = difflib.SequenceMatcher(str.isspace, old, new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             pieces.append(Piece("".join(new[b1:b2]), ""))
