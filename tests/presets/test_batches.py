@@ -240,3 +240,14 @@ def test_racing_finishers_announce_the_batch_once(team_a, member_a):
         batch_finished.disconnect(dispatch_uid="race")
     assert sent == [1]
     assert Batch.objects.get().finished_at is not None
+
+
+def test_a_midjourney_batch_writes_each_rows_flags(bob):
+    form = {"kind": "mj", "prompt": "", "ar": "16:9"}
+    text = "prompt,stylize,ar\nlighthouse,250,\nharbour,2000,3:4\n"
+    page = bob.post("/batches/new/", {**form, "batch_csv": _csv(text)}).content.decode()
+    assert 'data-problem-row="3" data-problem-column="stylize"' in page
+    text = "prompt,stylize,ar\nlighthouse,250,\nharbour,50,3:4\n"
+    assert bob.post("/batches/new/", {**form, "batch_csv": _csv(text)}).status_code == 302
+    prompts = sorted(Batch.objects.get().tasks().values_list("prompt", flat=True))
+    assert prompts == ["harbour --ar 3:4 --stylize 50", "lighthouse --ar 16:9 --stylize 250"]

@@ -194,3 +194,22 @@ def test_who_may_change_a_preset(team_a, alice, bob, vera, member_a):
     assert vera.post("/presets/new/", {**IMAGE, "name": "v"}).status_code == 403
     assert bob.post(f"/presets/{shared.pk}/delete/").status_code == 302
     assert not Preset.objects.filter(pk=shared.pk).exists()
+
+
+def test_midjourney_and_video_presets_fill_their_own_forms(bob):
+    mj = {"kind": "mj", "name": "MJ look", "prompt_template": "{thing}, film grain"}
+    mj.update({"s_ar": "3:4", "s_version": "7", "s_stylize": "250"})
+    assert bob.post("/presets/new/", mj).status_code == 302
+    video = {"kind": "video", "name": "Clip", "prompt_template": "slow pan over {place}"}
+    video.update({"s_model": "ima-pro-fast", "s_role_mode": "reference", "s_duration": "10"})
+    video.update({"s_resolution": "480p", "s_aspect_ratio": "9:16", "s_audio": "on"})
+    assert bob.post("/presets/new/", video).status_code == 302
+    mj_preset, video_preset = Preset.objects.get(kind="mj"), Preset.objects.get(kind="video")
+    form = bob.get(f"/create/midjourney/?preset={mj_preset.pk}&ph_thing=a+lighthouse")
+    initial = form.context["form"].initial
+    assert initial["prompt"] == "a lighthouse, film grain"
+    assert (initial["ar"], initial["version"], initial["stylize"]) == ("3:4", "7", 250)
+    form = bob.get(f"/create/video/?preset={video_preset.pk}&ph_place=hills")
+    initial = form.context["form"].initial
+    assert initial["prompt"] == "slow pan over hills" and initial["model"] == "ima-pro-fast"
+    assert (initial["duration"], initial["resolution"], initial["audio"]) == (10, "480p", True)
