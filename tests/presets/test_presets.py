@@ -213,3 +213,13 @@ def test_midjourney_and_video_presets_fill_their_own_forms(bob):
     initial = form.context["form"].initial
     assert initial["prompt"] == "slow pan over hills" and initial["model"] == "ima-pro-fast"
     assert (initial["duration"], initial["resolution"], initial["audio"]) == (10, "480p", True)
+
+
+def test_the_use_page_of_the_preset_list_goes_to_the_form_as_a_page(bob):
+    _save(bob, name="Page", prompt_template="poster of {event}")
+    preset = Preset.objects.get()
+    page = bob.get(f"/presets/{preset.pk}/use/").content.decode()
+    assert 'action="/create/image/"' in page and "hx-select" not in page  # on the create form
+    assert (
+        'hx-select="#create-form"' in bob.get(f"/presets/{preset.pk}/use/", **HTMX).content.decode()
+    )
