@@ -30,10 +30,13 @@ def preset_picker(context, kind: str, blend: bool = False):
 
 @register.inclusion_tag("presets/_batch_tools.html", takes_context=True)
 def batch_tools(context, kind: str, blend: bool = False):
+    membership = context.get("current_membership")
     return {
         "request": context["request"],
         "kind": kind,
-        "offered": not blend and kind in kinds.FORMS,
+        "offered": not blend
+        and kind in kinds.FORMS
+        and bool(membership and membership.can_generate),
         "columns": ["prompt", *kinds.setting_fields(kind)],
         "max_tasks": batches.max_tasks(),
         "max_variants": batches.MAX_VARIANTS,
