@@ -157,6 +157,8 @@ def test_a_batch_is_created_whole_or_not_at_all(bob, monkeypatch):
 
 
 def test_viewers_and_outsiders(vera, olga, bob):
+    assert 'id="batch-tools"' not in vera.get("/create/image/").content.decode()
+    assert 'id="batch-tools"' in bob.get("/create/image/").content.decode()
     assert vera.post("/batches/new/", {**FORM, "batch_prompts": "a"}).status_code == 403
     bob.post("/batches/new/", {**FORM, "batch_prompts": "a"})
     batch = Batch.objects.get()
