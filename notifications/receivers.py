@@ -100,9 +100,9 @@ def on_batch_finished(sender, batch, team, user, **kwargs):
         "id": getattr(batch, "pk", None),
         "total": getattr(batch, "total", None) or kwargs.get("total", "?"),
         "failed": getattr(batch, "failed", None) or kwargs.get("failed", 0),
-        "path": reverse("gallery:history"),
-        "url": absolute(reverse("gallery:history")),
+        "path": kwargs.get("path") or reverse("gallery:history"),
     }
+    data["url"] = absolute(data["path"])
     if user is not None:
         notify([user.pk], team.pk, Notification.Kind.BATCH_DONE, data, data["path"])
         _email(user, Notification.Kind.BATCH_DONE, data)

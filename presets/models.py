@@ -12,6 +12,7 @@ import re
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -172,7 +173,17 @@ class Batch(models.Model):
         if changed != 1:
             return False
         self.finished_at = now
-        batch_finished.send(sender=Batch, batch=self, team=self.team, user=self.user)
+        counts = self.progress()
+        self.total, self.failed = counts["total"], counts["failed"]
+        batch_finished.send_robust(
+            sender=Batch,
+            batch=self,
+            team=self.team,
+            user=self.user,
+            total=self.total,
+            failed=self.failed,
+            path=reverse("presets:batch", args=[self.pk]),
+        )
         return True
 
 

@@ -253,3 +253,23 @@ def test_a_midjourney_batch_writes_each_rows_flags(bob):
     assert bob.post("/batches/new/", {**form, "batch_csv": _csv(text)}).status_code == 302
     prompts = sorted(Batch.objects.get().tasks().values_list("prompt", flat=True))
     assert prompts == ["harbour --ar 3:4 --stylize 50", "lighthouse --ar 16:9 --stylize 250"]
+
+
+def test_the_last_task_reaching_its_end_finishes_the_batch_and_tells_its_owner(bob, member_a):
+    from django.test import TestCase
+
+    from notifications.models import Notification
+
+    bob.post("/batches/new/", {**FORM, "batch_prompts": "a\nb\nc"})
+    batch = Batch.objects.get()
+    tasks = list(batch.tasks().order_by("pk"))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert tasks[0].transition(State.QUEUED, State.DONE)
+        assert tasks[1].transition(State.QUEUED, State.FAILED)
+    assert Batch.objects.get().finished_at is None  # one still queued
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert tasks[2].transition(State.QUEUED, State.DONE)  # as the worker moves it
+    assert Batch.objects.get().finished_at is not None
+    note = Notification.objects.get(user=member_a, kind="batch_done")
+    assert "3" in note.text and "1 failed" in note.text
+    assert note.url == f"/batches/{batch.pk}/"  # the bell leads to the batch card
