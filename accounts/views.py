@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -138,6 +139,28 @@ def update_api_settings(request: HttpRequest) -> HttpResponse:
         )
     team = request.team
     old_key, old_url = team.api_key, team.base_url
+    new_key = form.cleaned_data["api_key"] if not form.cleaned_data["clear_api_key"] else ""
+    if new_key:
+        # Tested before the team switches: a wrong key, an empty account or an address that
+        # does not answer is refused here, and the stored key and base URL stay as they were.
+        from gallery.generation import verify_key
+
+        check = verify_key(form.cleaned_data["base_url"] or settings.ZCHEAP_BASE_URL, new_key)
+        if not check.ok:
+            form.add_error(None, check.message)
+            form.add_error(
+                None,
+                _("Nothing was changed: the team keeps its current key (%(masked)s).")
+                % {"masked": team.api_key_masked}
+                if team.api_key_encrypted
+                else _("Nothing was changed: the team has no key yet."),
+            )
+            return render(
+                request,
+                "accounts/team_settings.html",
+                _settings_context(request, api_form=form),
+                status=400,
+            )
     fields = ["base_url"]
     team.base_url = form.cleaned_data["base_url"]
     if form.cleaned_data["clear_api_key"]:
@@ -148,7 +171,9 @@ def update_api_settings(request: HttpRequest) -> HttpResponse:
         team.set_api_key(form.cleaned_data["api_key"])
         fields.append("api_key_encrypted")
         messages.success(
-            request, _("API key saved (%(masked)s).") % {"masked": team.api_key_masked}
+            request,
+            _("API key checked with Zcheap and saved (%(masked)s): the team is live.")
+            % {"masked": team.api_key_masked},
         )
     with transaction.atomic():
         team.save(update_fields=fields)

@@ -82,6 +82,23 @@ def _test_settings(settings, tmp_path_factory):
     translation.deactivate()
 
 
+@pytest.fixture
+def zcheap_accepts_keys(monkeypatch):
+    """Saving a key tests it with Zcheap first (accounts/views.py); tests that save keys for
+    hosts we cannot serve (zcheap.ai, a made-up public name) get a Zcheap that accepts them.
+    The real check runs against the simulator in tests/accounts/test_connection.py."""
+    from gallery import generation
+
+    calls = []
+
+    def accept(base_url, api_key):
+        calls.append((base_url, api_key))
+        return generation.KeyCheck(ok=True)
+
+    monkeypatch.setattr(generation, "verify_key", accept)
+    return calls
+
+
 def make_user(email: str, name: str = "") -> User:
     return User.objects.create_user(email, PASSWORD, display_name=name)
 

@@ -48,7 +48,7 @@ class Call:
     parse: Callable[[Any], Any]
     json: Any = None
     submit: bool = False
-    family: str = "json"  # json | asset (family E) | mj-submit (family F) | bytes
+    family: str = "json"  # json | asset (family E) | mj-submit (family F) | billing | bytes
     auth: bool = True
     headers: tuple[tuple[str, str], ...] = ()
     # HTTP statuses this route gives their own meaning (e.g. the video content route's 400).
@@ -151,6 +151,15 @@ def asset_error(message: str) -> e.ZcheapError:
     return e.AssetError(message, status_code=200)
 
 
+def billing_error(body: dict) -> e.ZcheapError:
+    """The dashboard routes report their own failures as HTTP 200 `{"error": {...}}` (§0)."""
+    message, code = _error_text(body)
+    lowered = f"{message} {code}".lower()
+    if any(word in lowered for word in QUOTA_WORDS):
+        return e.QuotaError(message, status_code=200, code=code)
+    return e.TransientError(message or "billing route error", status_code=200, code=code)
+
+
 def interpret(call: Call, response: httpx.Response) -> Any:
     """Turn an HTTP reply into a typed result or raise the matching ZcheapError."""
     status = response.status_code
@@ -178,6 +187,8 @@ def interpret(call: Call, response: httpx.Response) -> Any:
         if body.get("success") is False:
             raise asset_error(str(body.get("message") or ""))
         return call.parse(body.get("data"))
+    if call.family == "billing" and isinstance(body, dict) and "error" in body:
+        raise billing_error(body)
     if call.family == "mj-submit" and isinstance(body, dict):
         code = body.get("code")
         if isinstance(code, int) and code not in t.MJ_SUCCESS_CODES:
@@ -433,6 +444,23 @@ class _Endpoints:
 
     def asset_quota(self):
         return self._asset("/v1/assets/quota", {}, t.parse_quota)
+
+    # Money (contract §0): OpenAI-style dashboard routes, same Bearer key; cheap and unbilled,
+    # so they also tell whether a key works before a team switches to it.
+    def billing_subscription(self):
+        return self._run(
+            Call(
+                "GET",
+                "/v1/dashboard/billing/subscription",
+                t.parse_billing_subscription,
+                family="billing",
+            )
+        )
+
+    def billing_usage(self):
+        return self._run(
+            Call("GET", "/v1/dashboard/billing/usage", t.parse_billing_usage, family="billing")
+        )
 
     def asset_delete(self, asset_id: str):
         return self._asset(

@@ -16,12 +16,13 @@ from .tasks import ensure_loops
 from .uploads import ALLOWED_FORMATS, MultipleImageField, check_image, save_reference, too_large
 from .views import _copy as copy_generation
 from .worker import cancel as cancel_generation
-from .zcheap_team import check_connection, client_for_team
+from .zcheap_team import KeyCheck, check_connection, client_for_team, verify_key
 
 __all__ = [
     "ALLOWED_FORMATS",
     "DownloadError",
     "ImageForm",
+    "KeyCheck",
     "MediaError",
     "MjImagineForm",
     "MultipleImageField",
@@ -45,4 +46,5 @@ __all__ = [
     "save_reference",
     "sniff",
     "too_large",
+    "verify_key",
 ]

@@ -11,6 +11,7 @@ import pytest
 
 from accounts.models import Team
 from tests.conftest import HTMX
+from zcheap.simulator import SimConfig, running_simulator
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,9 @@ def test_a_new_base_url_without_the_key_is_refused_and_keeps_the_key_home(
     assert keyed_team.base_url == "" and keyed_team.api_key == KEY
 
 
-def test_a_new_base_url_with_the_key_typed_again_is_saved(alice, keyed_team, public_dns):
+def test_a_new_base_url_with_the_key_typed_again_is_saved(
+    alice, keyed_team, public_dns, zcheap_accepts_keys
+):
     response = alice.post(
         "/team/api/", {"api_key": "sk-typed-again-0002", "base_url": f"https://{PUBLIC_HOST}/"}
     )
@@ -93,6 +96,7 @@ def test_a_new_base_url_with_the_key_typed_again_is_saved(alice, keyed_team, pub
     keyed_team.refresh_from_db()
     assert keyed_team.base_url == f"https://{PUBLIC_HOST}"
     assert keyed_team.api_key == "sk-typed-again-0002"
+    assert zcheap_accepts_keys == [(f"https://{PUBLIC_HOST}", "sk-typed-again-0002")]
 
 
 def test_saving_other_settings_with_the_same_base_url_needs_no_key(alice, keyed_team):
@@ -132,17 +136,20 @@ def test_a_plain_http_base_url_is_refused_even_on_a_public_host(alice, keyed_tea
 
 
 def test_the_development_simulator_is_the_one_loopback_base_url_allowed(
-    alice, keyed_team, settings
+    alice, keyed_team, settings, tmp_path
 ):
-    settings.ZCHEAP_DEV_SIMULATOR_URL = "http://127.0.0.1:8765"
-    ok = alice.post(
-        "/team/api/", {"api_key": "sk-sim-key-000004", "base_url": "http://127.0.0.1:8765"}
-    )
-    assert ok.status_code == 302
-    other_port = alice.post(
-        "/team/api/", {"api_key": "sk-sim-key-000004", "base_url": "http://127.0.0.1:6379"}
-    )
+    with running_simulator(SimConfig.fast(state_path=tmp_path / "sim.db")) as url:
+        settings.ZCHEAP_DEV_SIMULATOR_URL = url
+        ok = alice.post("/team/api/", {"api_key": "sk-sim-key-000004", "base_url": url})
+        assert ok.status_code == 302
+        with _Listener() as listener:  # another loopback port: refused before any request
+            other_port = alice.post(
+                "/team/api/", {"api_key": "sk-sim-key-000005", "base_url": listener.url}
+            )
     assert other_port.status_code == 400
+    assert listener.hits == []
+    keyed_team.refresh_from_db()
+    assert keyed_team.api_key == "sk-sim-key-000004"
 
 
 def test_test_connection_never_shows_what_answered(alice, keyed_team, settings):

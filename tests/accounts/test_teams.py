@@ -33,7 +33,7 @@ def test_it_ignores_an_offsite_next_url_when_switching(alice, team_a):
     assert response["Location"] == "/"
 
 
-def test_it_stores_the_api_key_encrypted_and_never_shows_it(alice, team_a):
+def test_it_stores_the_api_key_encrypted_and_never_shows_it(alice, team_a, zcheap_accepts_keys):
     key = "sk-live-0123456789abcdef"
     alice.post("/team/api/", {"api_key": key, "base_url": "https://zcheap.ai/"})
     team_a.refresh_from_db()

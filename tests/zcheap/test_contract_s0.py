@@ -172,3 +172,34 @@ def test_the_client_always_sends_a_json_body_on_asset_routes():
     with ZcheapClient("https://z.example", "k", transport=httpx.MockTransport(handler)) as c:
         c.asset_quota()
     assert seen[0].content == b"{}"  # never an empty body (the backend answers EOF)
+
+
+# --- Money: the billing routes (also the key check before a team goes live) ----------------
+def test_billing_subscription_and_usage_give_the_remaining_balance():
+    seen: list[httpx.Request] = []
+    subscription = client_answering(
+        200, "s0_billing_subscription", seen=seen
+    ).billing_subscription()
+    used = client_answering(200, "s0_billing_usage").billing_usage()
+    assert seen[0].method == "GET" and seen[0].url.path == "/v1/dashboard/billing/subscription"
+    assert seen[0].headers["Authorization"].startswith("Bearer ")
+    assert subscription.hard_limit == 25.5 and not subscription.unlimited
+    assert t.remaining_balance(subscription, used) == pytest.approx(13.0)  # usage is in cents
+    unlimited = client_answering(200, "s0_billing_subscription_unlimited").billing_subscription()
+    assert unlimited.unlimited
+
+
+def test_a_billing_error_arrives_as_http_200_and_is_raised():
+    with pytest.raises(e.TransientError, match="record not found"):
+        client_answering(200, "s0_billing_error").billing_subscription()
+
+
+def test_a_billing_reply_without_numbers_is_malformed():
+    with pytest.raises(e.MalformedResponseError):
+        client_answering(200, "s0_billing_usage").billing_subscription()
+
+
+def test_an_exhausted_key_is_no_balance_not_a_wrong_key():
+    """The gateway's own 401 for a token whose quota is used up (额度已用尽)."""
+    with pytest.raises(e.QuotaError):
+        client_answering(401, "s0_token_exhausted").billing_subscription()

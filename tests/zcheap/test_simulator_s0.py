@@ -312,3 +312,22 @@ def test_a_realtime_image_answer_has_no_usage_and_still_works(sim_url, client):
     assert task.status == "succeeded" and task.url and task.usage == {}
     body = _raw(sim_url, "GET", f"/v1/images/generations/{submit.task_id}", key=client._api_key)
     assert body.json()["data"]["format"] == "mp4" and "usage" not in body.json()["data"]
+
+
+# --- Money: billing routes ----------------------------------------------------------------
+def test_billing_routes_answer_per_account_and_refuse_a_bad_key(tmp_path):
+    config = SimConfig.fast(
+        state_path=tmp_path / "s.db", credit_usd=40.0, empty_keys=("sk-spent-all-0001",)
+    )
+    with running_simulator(config) as url:
+        sub = _raw(url, "GET", "/v1/dashboard/billing/subscription", key="sk-fresh-0001")
+        assert sub.status_code == 200 and sub.json()["object"] == "billing_subscription"
+        assert sub.json()["hard_limit_usd"] == 40.0
+        assert _raw(url, "GET", "/dashboard/billing/usage", key="x").json()["total_usage"] == 0
+        with ZcheapClient(url, "sk-spent-all-0001", max_retries=0) as spent:
+            left = t.remaining_balance(spent.billing_subscription(), spent.billing_usage())
+            assert left == 0
+            with pytest.raises(e.QuotaError):  # its submits are refused for quota too
+                spent.create_image(t.ImageRequest(PRO, "a cat"))
+        bad = _raw(url, "GET", "/v1/dashboard/billing/subscription", key="invalid-key")
+        assert bad.status_code == 401 and bad.json()["error"]["type"] == "new_api_error"

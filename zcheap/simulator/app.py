@@ -200,6 +200,8 @@ class SimulatorApp:
             ("POST", r"/v1/assets/update", self.asset_update),
             ("POST", r"/v1/assets/quota", self.asset_quota),
             ("POST", r"/v1/assets/delete", self.asset_delete),
+            ("GET", r"(?:/v1)?/dashboard/billing/subscription", self.billing_subscription),
+            ("GET", r"(?:/v1)?/dashboard/billing/usage", self.billing_usage),
         ]
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -245,6 +247,8 @@ class SimulatorApp:
     def inject_on_submit(self, marks: set[str], family: str) -> None:
         """Errors that happen before a task exists (the request is refused)."""
         marks = marks | ({self.config.inject} if self.config.inject else set())
+        if self.account_is_empty():
+            marks = marks | {"quota"}
         if "401" in marks:
             raise openai_error(401, "无效的令牌")
         if "quota" in marks:
@@ -1154,6 +1158,25 @@ class SimulatorApp:
         row = self._asset(self.pick(body, "id", "Id", default=""))
         self.state.execute("UPDATE assets SET deleted = 1 WHERE id = ?", (row["id"],))
         return self.ok({"deleted": True})
+
+    # --- billing (contract §0: OpenAI-style dashboard routes, bare objects) ------------------
+    def account_is_empty(self) -> bool:
+        return self.account in {k.removeprefix("sk-") for k in self.config.empty_keys}
+
+    def billing_subscription(self, _body: dict):
+        total = self.config.credit_usd
+        return {
+            "object": "billing_subscription",
+            "has_payment_method": True,
+            "soft_limit_usd": total,
+            "hard_limit_usd": total,
+            "system_hard_limit_usd": total,
+            "access_until": 0,
+        }
+
+    def billing_usage(self, _body: dict):
+        used = self.config.credit_usd if self.account_is_empty() else 0.0
+        return {"object": "list", "total_usage": round(used * 100, 4)}
 
     # --- simulator-only routes: media files, stats, out-of-band changes for tests ----------
     def sim_route(self, method: str, path: str):

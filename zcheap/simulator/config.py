@@ -24,6 +24,10 @@ class SimConfig:
     latency: float = 0.0  # added to every API request (not to media downloads)
     inject: str = ""  # a marker applied to every submit, e.g. "429" or "500" (see markers)
     valid_keys: tuple[str, ...] = ()  # empty: any non-empty key is accepted
+    # Billing routes: each account's total quota (USD), and accounts that have used it all
+    # (their billing says nothing is left and their submits are refused for quota).
+    credit_usd: float = 100.0
+    empty_keys: tuple[str, ...] = ()
     asset_quota_enabled: bool = True
     asset_quota_max: int = 500
     # Strict (the default) answers like Zcheap's backend source (contract §0): validation and
