@@ -36,7 +36,10 @@ class ApiSettingsForm(NoColonForm):
         required=False,
         max_length=200,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_("Leave empty to keep the current key. The key is stored encrypted."),
+        help_text=_(
+            "Leave empty to keep the current key. A new key is tried with Zcheap before it "
+            "is saved, and stored encrypted."
+        ),
     )
     clear_api_key = forms.BooleanField(
         label=_("Remove the key (switch to demo mode)"), required=False

@@ -116,6 +116,13 @@ class Team(models.Model):
     def effective_base_url(self) -> str:
         return self.base_url or settings.ZCHEAP_BASE_URL
 
+    @property
+    def usage_log_url(self) -> str:
+        """The provider's own usage log page, where a person checks whether a task was received
+        and charged (new-api's console; Zcheap runs new-api, contract §1)."""
+        base = self.effective_base_url.rstrip("/").removesuffix("/v1")
+        return f"{base}/console/log"
+
     def record_connection_change(self, actor, old_key: str, old_url: str, **kwargs) -> None:
         """Audit what changed in the connection since OLD_KEY / OLD_URL: the key only as its
         mask, never the key itself. Call it in the transaction that saves the team."""

@@ -334,6 +334,20 @@ class Generation(models.Model):
         return gettext("This task has already finished, so there was nothing to stop.")
 
     @property
+    def shows_large(self) -> bool:
+        """An MJ upscale is one picture people want to look at: its card spans the list."""
+        return self.action == "upscale" and self.state == State.DONE
+
+    @property
+    def may_have_been_charged(self) -> bool:
+        """Zcheap may have this task (and charge for it) though we show no result: a submit
+        whose answer we never got, or a task we stopped waiting for after it was sent. A failed
+        task is refunded by Zcheap (contract §0), so it is not one of these."""
+        if self.state == State.NEEDS_REVIEW:
+            return True
+        return self.state == State.CANCELLED and bool(self.remote_id or self.submitted_at)
+
+    @property
     def can_retry(self) -> bool:
         return self.state in (State.FAILED, State.TIMED_OUT, State.CANCELLED, State.NEEDS_REVIEW)
 

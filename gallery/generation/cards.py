@@ -132,7 +132,16 @@ def _result(g, item, n: int, count: int, w, ctx) -> str:
     v = escape(item.media_version)
     small = url("gallery:media_variant", pk, "small")
     large = url("gallery:media_variant", pk, "large")
-    sizes = "(max-width: 700px) 90vw, 480px" if count == 1 else "(max-width: 700px) 45vw, 200px"
+    srcset = f"{small}?v={v} 320w, {large}?v={v} 640w"
+    if g.shows_large:
+        # An upscale is shown large: the original joins the candidates when it is bigger.
+        sizes = "(max-width: 700px) 95vw, 960px"
+        if item.width and item.width > 640:
+            srcset += f", {url('gallery:media_file', pk)}?v={v} {int(item.width)}w"
+    elif count == 1:
+        sizes = "(max-width: 700px) 90vw, 480px"
+    else:
+        sizes = "(max-width: 700px) 45vw, 200px"
     size = (
         f' width="{escape(str(item.width))}" height="{escape(str(item.height))}"'
         if item.width
@@ -154,7 +163,7 @@ def _result(g, item, n: int, count: int, w, ctx) -> str:
     alt = w["result"] % {"n": n}
     return (
         f'<div class="result-wrap"><a href="{url("gallery:item_detail", pk)}" class="result">'
-        f'<img src="{small}?v={v}" srcset="{small}?v={v} 320w, {large}?v={v} 640w" '
+        f'<img src="{small}?v={v}" srcset="{srcset}" '
         f'sizes="{sizes}" alt="{alt}" loading="lazy"{size}>{number}</a>{quick}</div>'
     )
 
@@ -179,7 +188,9 @@ def render_card(g, context) -> SafeString:
     tone = g.tone
     active = g.is_active
     out = [
-        f'<article id="gen-{pk}" class="card tone-{tone}"'
+        f'<article id="gen-{pk}" class="card tone-{tone}'
+        + (" card-large" if g.shows_large else "")
+        + '"'
         + (f' data-active-card="{pk}:{int(g.version)}"' if active else "")
         + f' aria-labelledby="gen-{pk}-title">'
     ]
@@ -227,6 +238,11 @@ def render_card(g, context) -> SafeString:
         out.append(f'<div class="results results-{count}">')
         out.extend(_result(g, item, n, count, w, ctx) for n, item in enumerate(items, 1))
         out.append("</div>")
+    if g.may_have_been_charged:
+        # Rare (an uncertain failure, or stopped after sending): a template, like the MJ panel.
+        check = context.template.engine.get_template("gallery/_card_check.html")
+        with context.push(g=g):
+            out.append(check.render(context))
     if g.error_message:
         role = "alert" if g.state in ("failed", "needs_review") else "status"
         parts = [f'<div class="card-error" role="{role}"><p>{escape(g.error_display)}</p>']

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
@@ -248,12 +249,24 @@ def htmx_message(request: HttpRequest, text: str, level: str = "error") -> HttpR
 
 
 def _respond_with_new_card(
-    request: HttpRequest, generation: Generation, message: str
+    request: HttpRequest, generation: Generation, message: str, *, to_card: bool = False
 ) -> HttpResponse:
     if request.htmx:
         return render(request, "gallery/_new_card.html", {"g": generation})
     messages.success(request, message)
-    return redirect_back(request, reverse("gallery:history"))
+    response = redirect_back(request, reverse("gallery:history"))
+    if to_card:  # back on the page the person came from, at the new card
+        response["Location"] = f"{response['Location'].split('#')[0]}#gen-{generation.pk}"
+    return response
+
+
+def _local_path(request: HttpRequest, value: str, fallback: str) -> str:
+    """VALUE if it is a path on this site, else FALLBACK (no open redirects)."""
+    if value.startswith("/") and url_has_allowed_host_and_scheme(
+        value, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return fallback
 
 
 @require_POST
@@ -311,7 +324,7 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
         if request.POST.get("action") == "inpaint":  # keep the person in the region editor
             index = parse_id(request.POST.get("index", ""))
             if index in parent.mj_indexes:
-                return redirect(reverse("gallery:mj_inpaint", args=[parent.pk, index]))
+                return redirect(_editor(request, parent, index))
         return redirect_back(request, reverse("gallery:history"))
     data = form.cleaned_data
     # U and V pick one of four pictures: only offered (and accepted) where four exist.
@@ -328,7 +341,7 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
                 ).pk
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
-                return redirect(reverse("gallery:mj_inpaint", args=[parent.pk, data["index"]]))
+                return redirect(_editor(request, parent, data["index"]))
         child = Generation.objects.create(
             team=request.team,
             user=request.user,
@@ -345,8 +358,18 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
         child.source_items.set(parent.items.filter(index=data["index"] - 1))
         start_generation(child)
     return _respond_with_new_card(
-        request, child, _("Started: %(action)s.") % {"action": child.action_label}
+        request,
+        child,
+        _("Started: %(action)s.") % {"action": child.action_label},
+        to_card=child.action == "inpaint",
     )
+
+
+def _editor(request: HttpRequest, parent: Generation, index: int) -> str:
+    """The region editor again (after a refusal), still knowing where the person came from."""
+    url = reverse("gallery:mj_inpaint", args=[parent.pk, index])
+    back = _local_path(request, request.POST.get("next", ""), "")
+    return f"{url}?{urlencode({'next': back})}" if back else url
 
 
 def _edited_size(parent: Generation, index: int) -> tuple[int, int] | None:
@@ -363,7 +386,12 @@ def mj_inpaint(request: HttpRequest, generation_id: int, index: int) -> HttpResp
     if not parent.can_take_mj_actions or index not in parent.mj_indexes:
         raise Http404
     item = parent.items.filter(index=index - 1).first() or parent.items.first()
-    return render(request, "gallery/mj_inpaint.html", {"g": parent, "index": index, "item": item})
+    back = _local_path(request, request.GET.get("next", ""), reverse("gallery:create_mj"))
+    return render(
+        request,
+        "gallery/mj_inpaint.html",
+        {"g": parent, "index": index, "item": item, "back": back},
+    )
 
 
 def history_page(generations, before: str) -> tuple[list[Generation], str]:

@@ -249,6 +249,12 @@
     scope.querySelectorAll(".create-form").forEach(refresh);
     scope.querySelectorAll("[data-mask-editor]").forEach(maskEditor);
   }
+  // MJ actions: the picture picked in the menu is also the one custom zoom and remix use.
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches("[data-mj-pick]")) return;
+    var box = e.target.closest(".mj-actions");
+    if (box) box.querySelectorAll("select[data-mj-index]").forEach(function (s) { s.value = e.target.value; });
+  });
   document.addEventListener("DOMContentLoaded", function () { init(); });
   // htmx:load fires for each piece of new content (an outerHTML swap replaces the old target).
   document.addEventListener("htmx:load", function (e) { init(e.target); });

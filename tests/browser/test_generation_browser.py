@@ -41,6 +41,7 @@ def test_a_person_creates_images_mj_actions_and_a_video(page, owner_a, backgroun
     assert grid.locator(".results img").count() == 4
 
     grid.locator("summary", has_text="Midjourney actions").click()
+    grid.locator(".mj-pick label", has_text="2").click()  # pick the picture, then the action
     grid.locator(".mj-actions button[value='upscale:2']").click()
     upscale = newest_card(page, 1)
     assert "Upscale #2" in upscale.locator(".card-kind").inner_text()
