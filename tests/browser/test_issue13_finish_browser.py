@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from gallery.models import Generation, Kind, MediaItem, State
 from tests.browser.conftest import login
@@ -61,9 +60,7 @@ def test_a_wrong_key_is_refused_with_the_reason_and_a_good_one_goes_live(
     assert team_a.api_key == GOOD
 
 
-def test_an_uncertain_failure_says_where_to_check_and_the_task_id_copies(
-    page, owner_a, team_a
-):
+def test_an_uncertain_failure_says_where_to_check_and_the_task_id_copies(page, owner_a, team_a):
     team_a.set_api_key(OLD)
     team_a.save()
     review = make_generation(
