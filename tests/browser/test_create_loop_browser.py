@@ -96,6 +96,7 @@ def test_a_blank_remix_says_why_and_adds_no_card(page, owner_a, team_a):
     page.goto("/create/midjourney/")
     card = page.locator(f"#gen-{grid.pk}")
     card.locator("summary", has_text="Midjourney actions").click()
+    card.locator("summary", has_text="Custom zoom, remix").click()
     card.locator("textarea[name=remix_prompt]").fill("   ")
     card.locator("button", has_text="Remix").click()
     page.locator("#messages", has_text="Write the new prompt").wait_for()

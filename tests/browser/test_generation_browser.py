@@ -130,6 +130,7 @@ def test_a_remix_card_shows_the_new_prompt_and_says_what_zcheap_did(
     grid = page.locator(f"#{grid.get_attribute('id')}")  # stays on the grid as cards are added
 
     grid.locator("summary", has_text="Midjourney actions").click()
+    grid.locator("summary", has_text="Custom zoom, remix").click()
     grid.locator(".mj-remix textarea").fill("a windmill at dusk")
     grid.locator(".mj-remix button[type=submit]").click()
     remix = newest_card(page, 1)

@@ -160,6 +160,7 @@ def test_after_vary_region_you_are_back_at_the_card(page, owner_a, team_a):
     child = Generation.objects.get(action="inpaint")
     assert page.url.endswith(f"/history/#gen-{child.pk}")
     expect(page.locator(f"#gen-{child.pk}")).to_be_in_viewport()
+    assert page.inner_text(f"#gen-{child.pk} .card-prompt") == "a red door"  # bug 2
     assert page.evaluate("document.querySelector(':target').id") == f"gen-{child.pk}"
 
 
@@ -191,3 +192,33 @@ def test_phone_checkboxes_have_names_and_cover_no_picture_number(phone, owner_a,
 
     phone.goto("/gallery/trash/")
     expect(phone.get_by_role("checkbox", name="Select: an old owl")).to_be_visible()
+
+
+def test_edit_and_retry_of_a_video_keeps_its_first_and_last_frame(page, owner_a, team_a, tmp_path):
+    """Bug 3, video: Edit & retry kept no uploaded first/last frames."""
+    from tests.factories import png_bytes
+
+    first, last = tmp_path / "dawn.png", tmp_path / "dusk.png"
+    first.write_bytes(png_bytes())
+    last.write_bytes(png_bytes())
+    login(page, "alice@example.com", PASSWORD)
+    page.goto("/create/video/")
+    page.fill("textarea[name=prompt]", "from dawn to dusk")
+    page.check("input[name=role_mode][value=frame]")
+    page.set_input_files("input[name=reference_files]", [str(first), str(last)])
+    page.click("#create-form button[type=submit]")
+    page.locator("#cards article").first.wait_for()
+    video = Generation.objects.get()
+    assert len(video.params["reference_uploads"]) == 2
+
+    page.goto(f"/create/video/?from={video.pk}")
+    expect(page.locator("input[name=role_mode][value=frame]")).to_be_checked()
+    kept = page.locator("#field-reference_uploads label")
+    expect(kept.locator("input:checked")).to_have_count(2)
+    assert "dawn.png" in kept.nth(0).inner_text() and "First frame" in kept.nth(0).inner_text()
+    assert "dusk.png" in kept.nth(1).inner_text() and "Last frame" in kept.nth(1).inner_text()
+    page.click("#create-form button[type=submit]")
+    page.locator("#cards article").nth(1).wait_for()
+    again = Generation.objects.exclude(pk=video.pk).get()
+    assert again.params["reference_uploads"] == video.params["reference_uploads"]
+    assert again.params["role_mode"] == "frame"
