@@ -60,9 +60,11 @@ def test_the_form_after_create_keeps_how_many_pictures_was_chosen(bob):
     assert re.search(r'<option value="3"\s+selected', body), "count went back to 1"
 
 
-def test_viewers_see_the_form_disabled_and_cannot_post(vera):
-    page = vera.get("/create/image/").content.decode()
-    assert "Viewers can look around but not create" in page
+def test_viewers_see_a_notice_instead_of_the_form_and_cannot_post(vera):
+    for url in ("/create/image/", "/create/midjourney/", "/create/video/"):
+        page = vera.get(url).content.decode()
+        assert "You are a viewer in this team" in page
+        assert 'id="create-form"' not in page
     assert vera.post("/create/image/", IMAGE).status_code == 403
     assert not Generation.objects.exists()
 
