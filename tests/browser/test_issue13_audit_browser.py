@@ -149,3 +149,61 @@ def test_pictures_can_be_dropped_on_every_reference_area(page, owner_a, form):
     page.goto(f"/create/{form}/")
     page.evaluate(DROP % base64.b64encode(png_bytes()).decode(), [".references", "drop"])
     assert page.evaluate("document.querySelector('input[name=reference_files]').files.length") == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_a_429_task_that_gave_up_says_so_in_the_readers_language(
+    page, owner_a, team_a, settings, tmp_path, lang
+):
+    """Bug 6: a 429 task that gave up still promised another try; its details were English."""
+    from gallery.generation import worker
+
+    settings.ZCHEAP_SIMULATOR_DB = tmp_path / "sim.db"
+    settings.ZCHEAP_DEMO_SPEED = "fast"
+    busy = make_generation(team_a, owner_a, state=State.QUEUED, prompt="busy [sim:429]")
+    Generation.objects.filter(pk=busy.pk).update(attempts=worker.MAX_SUBMIT_ATTEMPTS - 1)
+    assert worker.submit_one(busy.pk) == "failed"
+    login(page, "alice@example.com", PASSWORD)
+    if lang != "en":
+        page.context.add_cookies([{"name": "django_language", "value": lang, "url": page.url}])
+    page.goto("/history/")
+    card = page.locator(f"#gen-{busy.pk}")
+    card.locator("summary").click()
+    text = card.inner_text()
+    assert "tried again" not in text and "稍后会自动重试" not in text
+    if lang == "en":
+        assert "stopped trying" in text and "too many requests" in text.lower()
+    else:
+        assert "请求过多" in text and "stopped trying" not in text
+
+
+def test_answering_no_to_any_confirmation_sends_nothing(page, owner_a, member_a, team_a):
+    """Bug 1, every confirm in the app: remove a member, delete a board, delete a picture in the
+    lightbox, delete an asset. "No" must send no request at all."""
+    from gallery.models import Board, MediaItem
+
+    item = make_item(make_generation(team_a, owner_a, prompt="a keeper"))
+    Board.objects.create(team=team_a, owner=owner_a, name="Keep me")
+    group = AssetGroup.objects.create(team=team_a, remote_id="g1", name="Cast")
+    Asset.objects.create(team=team_a, group=group, remote_id="asset-1", name="Mia", status="Active")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.on("dialog", lambda d: d.dismiss())
+    login(page, "alice@example.com", PASSWORD)
+    posts.clear()
+
+    page.goto("/team/")
+    page.locator("tr", has_text="bob@example.com").locator("button", has_text="Remove").click()
+    page.goto("/boards/")
+    page.locator("li", has_text="Keep me").locator("button", has_text="Delete").click()
+    page.goto("/gallery/")
+    page.locator(f"[data-item='{item.pk}'] a").click()
+    page.locator("dialog.lightbox button", has_text="Delete").click()
+    page.goto(f"/assets/groups/{group.pk}/")
+    page.locator("button.btn-danger", has_text="Delete").first.click()
+    page.wait_for_timeout(300)
+    assert posts == []
+    assert team_a.memberships.filter(user=member_a).exists()
+    assert Board.objects.filter(name="Keep me").exists()
+    assert MediaItem.objects.get(pk=item.pk).deleted_at is None
+    assert Asset.objects.filter(remote_id="asset-1").exists()
