@@ -50,7 +50,9 @@ def test_renaming_the_team(alice, owner_a, team_a):
     assert event.ip == "127.0.0.1"
 
 
-def test_setting_changing_and_removing_the_api_key_records_only_its_mask(alice, team_a):
+def test_setting_changing_and_removing_the_api_key_records_only_its_mask(
+    alice, team_a, zcheap_accepts_keys
+):
     alice.post("/team/api/", {"api_key": KEY, "base_url": ""})
     event = only("api_key.set")
     assert event.before is None and event.after == {"key": "sk-…4242"}
@@ -64,7 +66,7 @@ def test_setting_changing_and_removing_the_api_key_records_only_its_mask(alice, 
     no_secret_anywhere("sk-live-other-key-9999")
 
 
-def test_saving_the_same_settings_again_records_nothing(alice, team_a):
+def test_saving_the_same_settings_again_records_nothing(alice, team_a, zcheap_accepts_keys):
     alice.post("/team/api/", {"api_key": KEY, "base_url": ""})
     alice.post("/team/api/", {"api_key": KEY, "base_url": ""})
     alice.post("/team/api/", {"api_key": "", "base_url": ""})
@@ -78,8 +80,13 @@ def test_changing_the_base_url(alice, team_a, settings):
     assert event.after == {"base_url": settings.ZCHEAP_BASE_URL.rstrip("/")}
 
 
-def test_a_refused_change_records_nothing(alice, team_a):
+def test_a_refused_change_records_nothing(alice, team_a, monkeypatch):
+    from gallery import generation
+
+    refuse = generation.KeyCheck(ok=False, reason="wrong_key", message="Zcheap said no.")
+    monkeypatch.setattr(generation, "verify_key", lambda base_url, api_key: refuse)
     alice.post("/team/api/", {"api_key": "short", "base_url": ""})
+    alice.post("/team/api/", {"api_key": "sk-refused-by-zcheap-1", "base_url": ""})
     alice.post("/team/rename/", {"name": ""})
     assert not AuditEvent.objects.exists()
 
