@@ -76,7 +76,7 @@ def test_creating_does_not_make_the_page_jump(page, owner_a, team_a):
     page.set_viewport_size({"width": 1280, "height": 600})
     page.goto("/create/image/")
     page.fill("textarea[name=prompt]", "a fox that stays put")
-    button = page.locator("#create-form button[type=submit]")
+    button = page.locator("#create-form").get_by_role("button", name="Create image", exact=True)
     button.scroll_into_view_if_needed()
     before = page.evaluate("window.scrollY")
     assert before > 0  # the form is long enough that the page is scrolled
