@@ -140,3 +140,25 @@ class FakeUpstream:
 
 def _json(data) -> tuple[int, bytes, str]:
     return 200, json.dumps(data).encode(), "application/json"
+
+
+def main() -> None:
+    """Serve on its own (a process of its own, so a benchmark's CPU figures are the client's):
+    prints the port, then serves until killed. Tasks img_1..img_N are in flight for an hour."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay", type=float, default=0.3)
+    parser.add_argument("--tasks", type=int, default=0)
+    args = parser.parse_args()
+    fake = FakeUpstream(delay=args.delay)
+    for _ in range(args.tasks):
+        fake.add_task(run_s=3600)
+    fake.start()
+    print(fake.port, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin (or kills us)
+
+
+if __name__ == "__main__":
+    main()
