@@ -48,9 +48,7 @@ async def run(base_url: str, make_transport, polls: int, concurrency: int) -> tu
     ) as client:
         ids = [f"img_{i % 5000 + 1}" for i in range(polls)]
         wall, cpu = time.perf_counter(), time.process_time()
-        results = await asyncio.gather(
-            *(client.get_image(i) for i in ids), return_exceptions=True
-        )
+        results = await asyncio.gather(*(client.get_image(i) for i in ids), return_exceptions=True)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     errors = [r for r in results if isinstance(r, Exception)]
     if errors:
@@ -66,7 +64,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.fake_upstream", "--tasks", "5000", "--delay", str(args.delay)],
+        [
+            sys.executable,
+            "-m",
+            "bench.fake_upstream",
+            "--tasks",
+            "5000",
+            "--delay",
+            str(args.delay),
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -31,6 +31,7 @@ import httpx
 
 from . import errors as e
 from . import types as t
+from .http import ssl_context
 
 DEFAULT_BASE_URL = "https://zcheap.ai"
 USER_AGENT = "ZcheapStudio/0.1 (+self-hosted)"
@@ -550,7 +551,12 @@ class ZcheapClient(_Base):
         self, base_url: str = DEFAULT_BASE_URL, api_key: str = "", *, transport=None, **kwargs
     ):
         super().__init__(base_url, api_key, **kwargs)
-        self._http = httpx.Client(timeout=self.timeout, transport=transport, follow_redirects=False)
+        self._http = httpx.Client(
+            timeout=self.timeout,
+            transport=transport,
+            follow_redirects=False,
+            verify=ssl_context(),
+        )
 
     def _run(self, call: Call):
         attempt = 0
@@ -597,7 +603,11 @@ class AsyncZcheapClient(_Base):
             max_connections=max_concurrency, max_keepalive_connections=max_concurrency
         )
         self._http = httpx.AsyncClient(
-            timeout=self.timeout, transport=transport, limits=limits, follow_redirects=False
+            timeout=self.timeout,
+            transport=transport,
+            limits=limits,
+            follow_redirects=False,
+            verify=ssl_context(),
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
 

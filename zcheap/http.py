@@ -10,7 +10,18 @@ each scan is short and connections are still reused (bench/bench_poll_http.py me
 
 from __future__ import annotations
 
+import functools
+import ssl
+
 import httpx
+
+
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client of this process: httpx builds a new one per
+    client otherwise (loading the CA bundle: ~10-40 ms of CPU), which was most of the cost of a
+    submit or a download that builds a client for one request."""
+    return httpx.create_ssl_context()
 
 
 class SpreadTransport(httpx.AsyncBaseTransport):
@@ -21,7 +32,8 @@ class SpreadTransport(httpx.AsyncBaseTransport):
         count = max(1, -(-max_connections // per_pool))
         limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
         self._pools = [
-            httpx.AsyncHTTPTransport(limits=limits, **transport_kwargs) for _ in range(count)
+            httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context(), **transport_kwargs)
+            for _ in range(count)
         ]
         self._busy = [0] * count
 

@@ -443,11 +443,14 @@ POLL_BATCH_SIZE = envint("POLL_BATCH_SIZE", 200)
 # How long a worker owns a row it works on; a killed worker's rows are picked up after this.
 WORKER_LEASE_SECONDS = envint("WORKER_LEASE_SECONDS", 120)
 RECONCILE_SECONDS = envint("RECONCILE_SECONDS", 30)
-POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 100)
+# The poll process of each worker: HTTP requests in the air at once, and batches claimed at once
+# (one is written to the database while the others wait for their replies).
+POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 200)
+POLL_PIPELINES = envint("POLL_PIPELINES", 4)
 # Worker threads per lane in one `run_worker` (database backend): a submit that hangs until its
 # timeout holds one submit thread, the others go on.
-SUBMIT_CONCURRENCY = envint("SUBMIT_CONCURRENCY", 4)
-INGEST_CONCURRENCY = envint("INGEST_CONCURRENCY", 2)
+SUBMIT_CONCURRENCY = envint("SUBMIT_CONCURRENCY", 16)
+INGEST_CONCURRENCY = envint("INGEST_CONCURRENCY", 4)
 # /healthz reports the newest worker heartbeat; older than this counts as "no worker alive".
 WORKER_HEARTBEAT_MAX_AGE = envint("WORKER_HEARTBEAT_MAX_AGE", 60)
 

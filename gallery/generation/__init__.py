@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from .downloads import DownloadError, check_url, pinned, sniff
 from .forms import ImageForm, MjImagineForm, VideoForm
-from .lanes import last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
+from .lanes import POLL_LANE, last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
 from .media_processing import MediaError, probe_av, process_image
+from .poller import run_poll_lane
 from .public_links import public_media, public_url
 from .tasks import ensure_loops
 from .uploads import ALLOWED_FORMATS, MultipleImageField, check_image, save_reference, too_large
@@ -26,8 +27,8 @@ __all__ = [
     "MediaError",
     "MjImagineForm",
     "MultipleImageField",
-    "VideoForm",
-    "cancel_generation",
+from .forms import ImageForm, MjImagineForm, VideoForm
+from .lanes import POLL_LANE, last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
     "check_connection",
     "check_image",
     "check_url",
@@ -42,6 +43,7 @@ __all__ = [
     "public_url",
     "rq_lane_worker",
     "run_database_lanes",
+    "run_poll_lane",
     "run_rq_lanes",
     "save_reference",
     "sniff",

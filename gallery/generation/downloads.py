@@ -24,6 +24,8 @@ import httpx
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from zcheap.http import ssl_context
+
 from . import simulator_runtime
 
 MAX_REDIRECTS = 3
@@ -188,7 +190,10 @@ def _fetch(url: str, address: str | None, *, max_bytes: int, timeout: float):
     target, headers, extensions = pinned(url, address)
     transport = simulator_runtime.download_transport(url)
     with httpx.Client(
-        transport=transport, timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=False
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=10.0),
+        follow_redirects=False,
+        verify=ssl_context(),
     ) as http:
         try:
             with http.stream(

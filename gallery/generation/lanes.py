@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0  # seconds
 HEARTBEAT_PREFIX = "worker:"
 LOOPS_LANE = "loops"
+POLL_LANE = "poll"  # not a task queue: a process that polls continuously (poller.py)
 
 
 def lane_sizes() -> dict[str, int]:
@@ -99,15 +100,19 @@ def run_database_lanes(interval: float) -> None:
         for n in range(count)
     ]
     stopping = threading.Event()
-    loops = _spawn_lane(LOOPS_LANE, "--interval", str(interval))
+    children = {
+        LOOPS_LANE: _spawn_lane(LOOPS_LANE, "--interval", str(interval)),
+        POLL_LANE: _spawn_lane(POLL_LANE),
+    }
 
     def stop(signum, frame):
         log.warning("%s: finishing the tasks at hand, then stopping", signal.strsignal(signum))
         stopping.set()
         for worker in workers:
             worker.running = False
-        if loops.poll() is None:
-            loops.send_signal(signal.SIGTERM)
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -119,14 +124,18 @@ def run_database_lanes(interval: float) -> None:
         thread.start()
     log.info("worker %s serving lanes %s", name, lane_sizes())
     while not stopping.is_set():
-        if loops.poll() is not None and not stopping.is_set():
-            log.warning("lane %s exited (%s); restarting", LOOPS_LANE, loops.returncode)
-            loops = _spawn_lane(LOOPS_LANE, "--interval", str(interval))
+        for lane, child in list(children.items()):
+            if child.poll() is not None and not stopping.is_set():
+                log.warning("lane %s exited (%s); restarting", lane, child.returncode)
+                extra = ("--interval", str(interval)) if lane == LOOPS_LANE else ()
+                children[lane] = _spawn_lane(lane, *extra)
         _beat_safely(name)
-        stopping.wait(HEARTBEAT_EVERY if loops.poll() is None else 1)
+        alive = all(child.poll() is None for child in children.values())
+        stopping.wait(HEARTBEAT_EVERY if alive else 1)
     for thread in threads:
         thread.join()
-    loops.wait()  # stop() passed SIGTERM on once: a second one would cut its task short
+    for child in children.values():
+        child.wait()  # stop() passed SIGTERM on once: a second one would cut its task short
     WorkerLoop.objects.filter(name=name).delete()
 
 
@@ -160,7 +169,7 @@ def run_rq_lanes() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while not stopping.is_set():
-        for queue in settings.TASK_QUEUES:
+        for queue in [*settings.TASK_QUEUES, POLL_LANE]:
             child = children.get(queue)
             if (child is None or child.poll() is not None) and not stopping.is_set():
                 if child is not None:

@@ -1,14 +1,14 @@
 """Background tasks (Django Tasks API). Thin: each calls a step function in worker.py.
 
 django-tasks-db neither retries a task nor recovers one from a killed worker, so generations carry
-their own lease and schedule, and two self-rescheduling loops (poll, reconcile) keep things
-moving. Each loop is kept single by a token in WorkerLoop; `ensure_loops()` restarts a loop
-whose worker died.
+their own lease and schedule, and a self-rescheduling reconcile loop and the poll processes keep
+things moving. Polling is not a task: every `run_worker` starts a poll process (poller.py) whose
+claims are kept disjoint by the rows' leases. The reconcile loop is kept single by a token in
+WorkerLoop; `ensure_loops()` restarts it when its worker died.
 
 Lanes: submits, ingests and the loops go to queues of their own (settings.TASK_QUEUES), which
-`run_worker` serves concurrently, so a 20-second poll turn or a submit hanging until its timeout
-never holds up a submit or an ingest waiting behind it. A submit or ingest task is enqueued only
-through `enqueue_submit`/`enqueue_ingest`: one conditional UPDATE of `Generation.task_queued_for`
+`run_worker` serves concurrently, so a submit hanging until its timeout never holds up a submit
+or an ingest waiting behind it. A submit or ingest task is enqueued only through `enqueue_submit`/`enqueue_ingest`: one conditional UPDATE of `Generation.task_queued_for`
 keeps the queue at one task per row and step.
 """
 
@@ -27,7 +27,6 @@ from gallery.models import Generation, State, WorkerLoop, no_task_queued
 from . import worker
 
 STALE_AFTER = timedelta(seconds=60)
-POLL_TURN_SECONDS = 20.0
 
 
 def start_generation(generation: Generation) -> None:
@@ -91,38 +90,6 @@ def ingest_generation(generation_id: int) -> bool:
 
 
 @task(queue_name="loops")
-def poll_loop(token: str) -> int:
-    if not _claim_turn("poll", token):
-        return 0
-    polled = _poll_turn(POLL_TURN_SECONDS)
-    when = worker.next_poll_time()
-    if when is not None:
-        _reschedule("poll", token, poll_loop, when)
-    elif _finish("poll", token):
-        # Nothing in flight: the loop ends and says so, so the next submit starts a new one at
-        # once. Look again after saying so: work that arrived in between would otherwise wait
-        # for the reconcile loop.
-        when = worker.next_poll_time()
-        if when is not None:
-            ensure_loop("poll", poll_loop, when)
-    return polled
-
-
-def _poll_turn(seconds: float) -> int:
-    """Poll due batches for up to SECONDS, queueing the ingest of each finished task as soon as
-    its batch is written (not at the end of the turn)."""
-    deadline = timezone.now() + timedelta(seconds=seconds)
-    total = 0
-    while True:
-        polled = worker.poll_once()
-        total += polled
-        for generation_id in worker.ready_for_ingest():
-            enqueue_ingest(generation_id)
-        if not polled or timezone.now() >= deadline:
-            return total
-
-
-@task(queue_name="loops")
 def reconcile_loop(token: str) -> dict:
     if not _claim_turn("reconcile", token):
         return {}
@@ -137,8 +104,7 @@ def reconcile_loop(token: str) -> dict:
         reconcile_loop,
         timezone.now() + timedelta(seconds=settings.RECONCILE_SECONDS),
     )
-    if report.get("active"):
-        ensure_loop("poll", poll_loop, timezone.now())
+    _sync_assets_when_due()
     return {k: len(v) if isinstance(v, list) else v for k, v in report.items()}
 
 
@@ -193,10 +159,7 @@ def ensure_loop(name: str, loop_task, when: datetime, *, restart: bool = False) 
 
 
 def ensure_loops(*, restart: bool = False) -> None:
-    """Make sure polling (when work is in flight) and reconciling are scheduled."""
-    when = worker.next_poll_time()
-    if when is not None:
-        ensure_loop("poll", poll_loop, when, restart=restart)
+    """Make sure the reconcile loop is scheduled (polling is every worker's poll process)."""
     soon = timezone.now() + (
         timedelta(seconds=1) if restart else timedelta(seconds=settings.RECONCILE_SECONDS)
     )

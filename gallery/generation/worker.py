@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -221,9 +221,13 @@ def claim_due(now: datetime, limit: int) -> list[Generation]:
     return list(Generation.objects.filter(pk__in=ids, lease_until=lease).select_related("team"))
 
 
-async def _fetch_team(team, generations: list[Generation]) -> dict[int, object]:
-    """Poll one team's generations concurrently; MJ ones in batches of 50 (list-by-condition)."""
-    results: dict[int, object] = {}
+async def _fetch_team(team, generations: list[Generation], client=None) -> dict[int, object]:
+    """Poll one team's generations concurrently; MJ ones in batches of 50 (list-by-condition).
+
+    CLIENT: a long-lived client for this team (the poller's); without one, a client is made for
+    this call and closed after it."""
+    if client is not None:
+        return await _fetch_with(client, generations)
     try:
         client_cm = async_client_for_team(
             team, max_retries=0, max_concurrency=settings.POLL_CONCURRENCY
@@ -231,34 +235,36 @@ async def _fetch_team(team, generations: list[Generation]) -> dict[int, object]:
     except e.ZcheapError as exc:  # e.g. the key was removed with demo mode off: try later
         return {generation.pk: exc for generation in generations}
     async with client_cm as client:
+        return await _fetch_with(client, generations)
 
-        async def single(generation: Generation) -> None:
-            try:
-                fetch = client.get_image if generation.kind == Kind.IMAGE else client.get_video
-                results[generation.pk] = await fetch(generation.remote_id)
-            except e.ZcheapError as exc:
-                results[generation.pk] = exc
 
-        async def mj_batch(batch: list[Generation]) -> None:
-            try:
-                tasks = {
-                    t.task_id: t for t in await client.mj_fetch_many([g.remote_id for g in batch])
-                }
-            except e.ZcheapError as exc:
-                tasks = {}
-                for generation in batch:
-                    results[generation.pk] = exc
-                return
+async def _fetch_with(client, generations: list[Generation]) -> dict[int, object]:
+    results: dict[int, object] = {}
+
+    async def single(generation: Generation) -> None:
+        try:
+            fetch = client.get_image if generation.kind == Kind.IMAGE else client.get_video
+            results[generation.pk] = await fetch(generation.remote_id)
+        except e.ZcheapError as exc:
+            results[generation.pk] = exc
+
+    async def mj_batch(batch: list[Generation]) -> None:
+        try:
+            tasks = {t.task_id: t for t in await client.mj_fetch_many([g.remote_id for g in batch])}
+        except e.ZcheapError as exc:
             for generation in batch:
-                results[generation.pk] = tasks.get(generation.remote_id) or e.NotFoundError(
-                    "task_no_found", status_code=400, code="4"
-                )
+                results[generation.pk] = exc
+            return
+        for generation in batch:
+            results[generation.pk] = tasks.get(generation.remote_id) or e.NotFoundError(
+                "task_no_found", status_code=400, code="4"
+            )
 
-        mj = [g for g in generations if g.kind == Kind.MIDJOURNEY]
-        others = [g for g in generations if g.kind != Kind.MIDJOURNEY]
-        await asyncio.gather(
-            *(single(g) for g in others), *(mj_batch(mj[i : i + 50]) for i in range(0, len(mj), 50))
-        )
+    mj = [g for g in generations if g.kind == Kind.MIDJOURNEY]
+    others = [g for g in generations if g.kind != Kind.MIDJOURNEY]
+    await asyncio.gather(
+        *(single(g) for g in others), *(mj_batch(mj[i : i + 50]) for i in range(0, len(mj), 50))
+    )
     return results
 
 
@@ -420,34 +426,6 @@ def poll_once(now: datetime | None = None, limit: int | None = None) -> int:
     for generation in batch:
         apply_poll(generation, results.get(generation.pk, e.TransientError("no result")), after)
     return len(batch)
-
-
-def poll_for(seconds: float = 20.0) -> int:
-    """Keep polling due batches for up to SECONDS; returns how many polls were made."""
-    deadline = _now() + timedelta(seconds=seconds)
-    total = 0
-    while _now() < deadline:
-        polled = poll_once()
-        total += polled
-        if not polled:
-            break
-    return total
-
-
-def next_poll_time() -> datetime | None:
-    """When the poll loop should run next, or None when nothing is in flight."""
-    now = _now()
-    if Generation.objects.filter(
-        state__in=[State.QUEUED, State.SUBMITTING, State.DOWNLOADING]
-    ).exists():
-        soonest = now + timedelta(seconds=2)
-    else:
-        soonest = None
-    due = Generation.objects.filter(_due(now)).aggregate(at=Min("next_poll_at"))["at"]
-    candidates = [t for t in (soonest, due) if t is not None]
-    if not candidates:
-        return None
-    return max(now + timedelta(milliseconds=500), min(min(candidates), now + timedelta(seconds=30)))
 
 
 def ready_for_ingest() -> list[int]:

@@ -9,7 +9,9 @@ queue and their own workers, so none waits behind another. With the database bac
 threads of django-tasks-db's worker in this process; with TASK_BACKEND=rq this process starts
 one RQ worker (with its scheduler: the loops enqueue with `run_after`, which RQ keeps in its
 scheduled registry until a scheduler moves it to the queue) per lane and restarts any that dies.
-`--lane QUEUE` serves that one queue only (what the RQ lane processes run).
+`--lane QUEUE` serves that one queue only (what the RQ lane processes run); `--lane poll` is the
+poll process every worker starts (gallery/generation/poller.py): each worker polls, its claims
+disjoint from the others' by the rows' leases.
 
 Stopping: SIGTERM to the main process (systemd's KillMode=mixed) lets the tasks at hand finish
 and write their results, so no row stays leased; only a SIGKILL leaves leases to expire
@@ -22,7 +24,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from gallery.generation import ensure_loops, rq_lane_worker, run_database_lanes, run_rq_lanes
+from gallery.generation import (
+    POLL_LANE,
+    ensure_loops,
+    rq_lane_worker,
+    run_database_lanes,
+    run_poll_lane,
+    run_rq_lanes,
+)
 
 
 class Command(BaseCommand):
@@ -35,11 +44,14 @@ class Command(BaseCommand):
         parser.add_argument("--lane", help="serve only this queue (default: every lane)")
 
     def handle(self, *args, interval, lane, **options):
-        if lane is not None and lane not in settings.TASK_QUEUES:
-            raise CommandError(f"--lane must be one of {', '.join(settings.TASK_QUEUES)}")
+        lanes = [*settings.TASK_QUEUES, POLL_LANE]
+        if lane is not None and lane not in lanes:
+            raise CommandError(f"--lane must be one of {', '.join(lanes)}")
         if lane is None:
             ensure_loops(restart=True)
-        if settings.TASK_BACKEND == "rq" and lane:
+        if lane == POLL_LANE:
+            run_poll_lane()
+        elif settings.TASK_BACKEND == "rq" and lane:
             rq_lane_worker(lane)
         elif settings.TASK_BACKEND == "rq":
             run_rq_lanes()
