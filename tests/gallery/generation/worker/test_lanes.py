@@ -34,11 +34,12 @@ def _empty_queue():
 
 
 @pytest.mark.django_db
-def test_a_finished_row_gets_one_ingest_task_however_many_poll_turns_see_it(make_generation):
+def test_a_finished_row_gets_one_ingest_task_however_many_loops_see_it(make_generation):
     generation = make_generation(state=State.DOWNLOADING, result_urls=["http://x/1.png"])
-    tasks._poll_turn(0)
-    tasks._poll_turn(0)
-    tasks.enqueue_ingest(generation.pk)  # the reconcile loop's way in
+    tasks.enqueue_ingest(generation.pk)  # the poller's way in, when its poll saw "succeeded"
+    for _turn in range(2):  # two reconcile turns see the row waiting
+        for pk in worker.reconcile()["reingest"]:
+            tasks.enqueue_ingest(pk)
     assert _queued("ingest_generation") == 1
     # Once that task has started, a new one may be queued (e.g. a retry after the lease).
     Generation.objects.filter(pk=generation.pk).update(task_queued_for=None)
