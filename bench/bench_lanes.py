@@ -51,6 +51,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=10)
     parser.add_argument("--delay", type=float, default=0.3)
+    parser.add_argument("--workers", type=int, default=1, help="run_worker processes")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=120,
+        help="in-flight tasks were submitted up to this many seconds ago (their poll intervals "
+        "then range from 2 to 15 s, as in a fleet that has been busy for a while)",
+    )
     args = parser.parse_args()
 
     from accounts.models import Membership, Team, User
@@ -77,7 +85,7 @@ def main() -> None:
                 prompt=f"in flight {i}",
                 state=State.SUBMITTED,
                 remote_id=fake.add_task(run_s=random.uniform(5, 40)),
-                submitted_at=now,
+                submitted_at=now - timedelta(seconds=random.uniform(0, args.spread)),
                 next_poll_at=now + timedelta(seconds=random.uniform(0, 2)),
                 deadline_at=now + timedelta(minutes=10),
                 late_until=now + timedelta(hours=24),
@@ -92,20 +100,25 @@ def main() -> None:
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "LOG_LEVEL": "WARNING",
     }
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "run_worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=open(TMP / "worker.log", "w"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=open(TMP / f"worker{n}.log", "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for n in range(args.workers)
+    ]
     lags: list[float] = []
     created_at = None
+    cpu_from = None
     begun = time.monotonic()
     try:
         while time.monotonic() - begun < args.seconds:
             if created_at is None and time.monotonic() - begun >= args.warmup:
+                cpu_from = (time.monotonic(), _cpu_seconds(workers))
                 created_at = time.time()
                 for i in range(args.submits):
                     with transaction.atomic():
@@ -120,13 +133,42 @@ def main() -> None:
                         start_generation(g)
             lags.append(_oldest_poll_lag())
             time.sleep(0.5)
+        cores = None
+        if cpu_from is not None:
+            cores = (_cpu_seconds(workers) - cpu_from[1]) / (time.monotonic() - cpu_from[0])
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
     _report(fake, args, created_at, lags, begun)
+    print(f"CPU of the worker processes (after warm-up): {cores:.2f} cores")
+    locked = sum(
+        (TMP / f"worker{n}.log").read_text().count("database is locked")
+        for n in range(args.workers)
+    )
+    print(f'"database is locked" in the worker logs: {locked}')
+
+
+def _cpu_seconds(workers) -> float:
+    """User + system CPU seconds of every process in the workers' sessions (run_worker and the
+    lane processes it started), from /proc (Linux)."""
+    sessions = {w.pid for w in workers}
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) in sessions:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _oldest_poll_lag() -> float:
@@ -147,7 +189,10 @@ def _report(fake: FakeUpstream, args, created_at: float | None, lags: list[float
     from gallery.models import Generation, State
 
     sent = sorted(t for t in fake.submits if created_at and t >= created_at)
-    print(f"in flight {args.in_flight}, fake upstream {args.delay * 1000:.0f} ms a request")
+    print(
+        f"in flight {args.in_flight}, {args.workers} run_worker, fake upstream "
+        f"{args.delay * 1000:.0f} ms a request"
+    )
     if sent:
         gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)] or [0.0]
         print(
@@ -167,6 +212,11 @@ def _report(fake: FakeUpstream, args, created_at: float | None, lags: list[float
     finished = [(tid, t) for tid, t in fake.tasks.items() if t.done_at < time.time() - 1]
     stored = [done[tid] - t.done_at for tid, t in finished if tid in done]
     print(f"polls answered {fake.polls} ({fake.polls / (time.monotonic() - begun):.0f}/s)")
+    print(
+        f"double polls: {fake.overlapping_polls} overlapping, {fake.polls_after_done} after "
+        f"'succeeded'; double downloads: {fake.double_downloads}; double submits: "
+        f"{fake.double_submits}"
+    )
     if stored:
         print(
             f"upstream done -> stored: {len(stored)} of {len(finished)} finished stored, "

@@ -34,8 +34,9 @@ def setups(concurrency: int):
         "one pool, no keep-alive": lambda: httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
         ),
-        "pools of 10, keep-alive": lambda: SpreadTransport(concurrency, per_pool=10),
         "pools of 25, keep-alive": lambda: SpreadTransport(concurrency, per_pool=25),
+        "pools of 10, keep-alive": lambda: SpreadTransport(concurrency, per_pool=10),
+        "pools of 4, keep-alive": lambda: SpreadTransport(concurrency, per_pool=4),
         "pools of 1, keep-alive": lambda: SpreadTransport(concurrency, per_pool=1),
     }
 

@@ -35,6 +35,8 @@ class Task:
     created: float  # time.time()
     run_s: float
     seen_done: float | None = None  # first poll that answered "succeeded"
+    polling: int = 0  # polls of this task in the air right now
+    downloads: int = 0
 
     @property
     def done_at(self) -> float:
@@ -48,6 +50,11 @@ class FakeUpstream:
     tasks: dict[str, Task] = field(default_factory=dict)
     submits: list[float] = field(default_factory=list)
     polls: int = 0
+    # What our worker must never do (issue 18): poll a task while another poll of it is in the
+    # air, poll it again after it answered "succeeded", fetch a result twice, submit twice.
+    overlapping_polls: int = 0
+    polls_after_done: int = 0
+    submitted_prompts: dict[str, int] = field(default_factory=dict)
     open_connections: int = 0
     refused: int = 0
     port: int = 0
@@ -96,9 +103,8 @@ class FakeUpstream:
                     for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
                 }
                 length = int(headers.get("content-length") or 0)
-                if length:
-                    await reader.readexactly(length)
-                status, body, ctype = await self._answer(method, path)
+                payload = await reader.readexactly(length) if length else b""
+                status, body, ctype = await self._answer(method, path, payload)
                 writer.write(
                     f"HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\n"
                     f"Content-Length: {len(body)}\r\n\r\n".encode()
@@ -113,12 +119,38 @@ class FakeUpstream:
             self.open_connections -= 1
             writer.close()
 
-    async def _answer(self, method: str, path: str) -> tuple[int, bytes, str]:
+    @property
+    def double_submits(self) -> int:
+        return sum(n - 1 for n in self.submitted_prompts.values())
+
+    @property
+    def double_downloads(self) -> int:
+        return sum(max(0, t.downloads - 1) for t in self.tasks.values())
+
+    async def _answer(self, method: str, path: str, payload: bytes) -> tuple[int, bytes, str]:
         if path.startswith("/media/"):
+            task = self.tasks.get(path.rsplit("/", 1)[1].removesuffix(".png"))
+            if task is not None:
+                task.downloads += 1
             return 200, self._png, "image/png"
-        await asyncio.sleep(self.delay)
+        task = None
+        if method == "GET" and path.startswith("/v1/images/generations/"):
+            task = self.tasks.get(path.rsplit("/", 1)[1])
+            if task is not None:
+                self.overlapping_polls += task.polling > 0
+                task.polling += 1
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            if task is not None:
+                task.polling -= 1
         now = time.time()
         if method == "POST" and path == "/v1/images/generations":
+            try:
+                prompt = str(json.loads(payload or b"{}").get("prompt", ""))
+            except ValueError:
+                prompt = ""
+            self.submitted_prompts[prompt] = self.submitted_prompts.get(prompt, 0) + 1
             self.submits.append(now)
             task_id = f"img_{next(self._ids)}"
             self.tasks[task_id] = Task(created=now, run_s=self.run_s)
@@ -131,6 +163,7 @@ class FakeUpstream:
                 return 404, *_json({"error": {"message": "task not found"}})[1:]
             if now < task.done_at:
                 return 200, *_json({"data": {"task_id": task_id, "status": "processing"}})[1:]
+            self.polls_after_done += task.seen_done is not None
             task.seen_done = task.seen_done or now
             url = f"{self.url}/media/{task_id}.png"
             body = {"data": {"task_id": task_id, "status": "succeeded", "url": url}}

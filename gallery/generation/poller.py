@@ -94,13 +94,10 @@ class Poller:
         from .tasks import enqueue_ingest
 
         close_old_connections()
-        after = worker._now()
-        for generation in batch:
-            outcome = worker.apply_poll(
-                generation, results.get(generation.pk, e.TransientError("no result")), after
-            )
+        outcomes = worker.apply_polls(batch, results, worker._now())
+        for generation_id, outcome in outcomes.items():
             if outcome == "success":
-                enqueue_ingest(generation.pk)
+                enqueue_ingest(generation_id)
         self.polled += len(batch)
 
     async def fetch(self, batch: list[Generation]) -> dict[int, object]:

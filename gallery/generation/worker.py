@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -422,10 +422,55 @@ def poll_once(now: datetime | None = None, limit: int | None = None) -> int:
         return {k: v for part in found for k, v in part.items()}
 
     results = run_async(fetch_all())
-    after = _now()
-    for generation in batch:
-        apply_poll(generation, results.get(generation.pk, e.TransientError("no result")), after)
+    apply_polls(batch, results, _now())
     return len(batch)
+
+
+def apply_polls(batch: list[Generation], results: dict, now: datetime) -> dict[int, str]:
+    """Write a batch of poll results; returns each row's phase (see apply_poll).
+
+    Most polls say "still working, nothing new": those rows only get their next poll time, in
+    one UPDATE per state for the whole batch instead of one per row (the poll process's database
+    time was mostly these). Anything else goes through apply_poll."""
+    outcomes: dict[int, str] = {}
+    unchanged: dict[str, dict[int, datetime]] = defaultdict(dict)
+    for generation in batch:
+        result = results.get(generation.pk, e.TransientError("no result"))
+        phase = _unchanged_phase(generation, result, now)
+        if phase is None:
+            outcomes[generation.pk] = apply_poll(generation, result, now)
+        else:
+            unchanged[generation.state][generation.pk] = now + poll_delay(generation, now)
+            outcomes[generation.pk] = phase
+    for state, due in unchanged.items():
+        Generation.objects.filter(pk__in=list(due), state=state).update(
+            next_poll_at=Case(
+                *(When(pk=pk, then=Value(when)) for pk, when in due.items()),
+                output_field=DateTimeField(),
+            ),
+            lease_until=None,
+            updated_at=now,
+        )
+    return outcomes
+
+
+def _unchanged_phase(generation: Generation, result, now: datetime) -> str | None:
+    """The phase of a poll that changes nothing but the next poll time, else None."""
+    if isinstance(result, e.ZcheapError) or generation.state not in IN_FLIGHT:
+        return None
+    if generation.deadline_at and now > generation.deadline_at:
+        return None
+    phase, progress, _urls, _failure, _usage = _summarise(generation, result)
+    if phase not in ("waiting", "running"):
+        return None
+    new_state = State.RUNNING if phase == "running" else generation.state
+    same = (
+        new_state == generation.state
+        and max(generation.progress, min(progress, 98)) == generation.progress
+        and str(getattr(result, "status", ""))[:30] == generation.remote_status
+        and generation.finished_at is None
+    )
+    return phase if same else None
 
 
 def ready_for_ingest() -> list[int]:
