@@ -16,6 +16,7 @@ sends requests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import OrderedDict, defaultdict
@@ -23,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.db.models import Min
 
 from gallery.models import Generation
@@ -59,7 +60,21 @@ class Poller:
         try:
             asyncio.run(self._main(stopping))
         finally:
+            self._close_connections()
             self._db.shutdown(wait=True)
+
+    def _close_connections(self) -> None:
+        """Close each database thread's connection in that thread: a barrier holds every close
+        until all have started, so each runs on a thread of its own."""
+        barrier = threading.Barrier(self.pipelines)
+
+        def close() -> None:
+            connections.close_all()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=5)
+
+        for _ in range(self.pipelines):
+            self._db.submit(close)
 
     async def _main(self, stopping: threading.Event) -> None:
         self._limit = asyncio.Semaphore(self.concurrency)
@@ -136,7 +151,7 @@ class Poller:
         return client
 
 
-POOL_SIZE = 10  # connections per httpcore pool (bench/bench_poll_http.py)
+POOL_SIZE = 1  # connections per httpcore pool (bench/bench_poll_http.py: least CPU per poll)
 
 
 class _Bounded:
