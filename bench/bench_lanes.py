@@ -99,6 +99,7 @@ def main() -> None:
         "ZCHEAP_DATA_DIR": str(TMP),
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "LOG_LEVEL": "WARNING",
+        "ASSET_SYNC_SECONDS": "0",  # the fake upstream has no asset API
     }
     workers = [
         subprocess.Popen(
