@@ -119,7 +119,7 @@ def main() -> None:
     try:
         while time.monotonic() - begun < args.seconds:
             if created_at is None and time.monotonic() - begun >= args.warmup:
-                cpu_from = (time.monotonic(), _cpu_seconds(workers))
+                cpu_from = (time.monotonic(), _cpu_seconds(workers), fake.polls)
                 created_at = time.time()
                 for i in range(args.submits):
                     with transaction.atomic():
@@ -134,9 +134,11 @@ def main() -> None:
                         start_generation(g)
             lags.append(_oldest_poll_lag())
             time.sleep(0.5)
-        cores = None
+        cores = per_poll = None
         if cpu_from is not None:
-            cores = (_cpu_seconds(workers) - cpu_from[1]) / (time.monotonic() - cpu_from[0])
+            used = _cpu_seconds(workers) - cpu_from[1]
+            cores = used / (time.monotonic() - cpu_from[0])
+            per_poll = used / max(1, fake.polls - cpu_from[2]) * 1000
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
@@ -146,7 +148,11 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
     _report(fake, args, created_at, lags, begun)
-    print(f"CPU of the worker processes (after warm-up): {cores:.2f} cores")
+    print(
+        f"CPU of the worker processes (after warm-up): {cores:.2f} cores, {per_poll:.1f} ms per "
+        "poll answered (all lanes: polls, submits, ingests)"
+    )
+    print(f"load average at the end (shared machine?): {os.getloadavg()[0]:.1f}")
     locked = sum(
         (TMP / f"worker{n}.log").read_text().count("database is locked")
         for n in range(args.workers)
