@@ -109,6 +109,14 @@ class Poller:
         from .tasks import enqueue_ingest
 
         close_old_connections()
+        failed = [r for r in results.values() if isinstance(r, e.ZcheapError)]
+        if failed:  # tried again at the next poll time; say so, a pattern here matters
+            log.warning(
+                "%d of %d polls failed (first: %s); they are tried again later",
+                len(failed),
+                len(batch),
+                failed[0].upstream_message or type(failed[0]).__name__,
+            )
         outcomes = worker.apply_polls(batch, results, worker._now())
         for generation_id, outcome in outcomes.items():
             if outcome == "success":
