@@ -27,8 +27,9 @@ __all__ = [
     "MediaError",
     "MjImagineForm",
     "MultipleImageField",
-from .forms import ImageForm, MjImagineForm, VideoForm
-from .lanes import POLL_LANE, last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
+    "POLL_LANE",
+    "VideoForm",
+    "cancel_generation",
     "check_connection",
     "check_image",
     "check_url",
