@@ -624,3 +624,23 @@ class WorkerLoop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.run_at}"
+
+
+class TeamThrottle(models.Model):
+    """What every worker process must agree on about one team (gallery/generation/fairness.py).
+
+    - `backoff_until`: Zcheap answered 429 or sent `Retry-After` to this team's key, so no submit
+      or poll goes out for this team before then; other teams are not slowed.
+    - The row is also the lock that makes the per-team and per-member caps on requests in flight
+      exact: a submit claim locks it (PostgreSQL; SQLite serialises writers anyway), counts, and
+      claims.
+    """
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    # Consecutive rate limits without a Retry-After: the backoff doubles with each (capped).
+    strikes = models.PositiveSmallIntegerField(default=0)
+    limited_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"team {self.team_id} backoff until {self.backoff_until}"

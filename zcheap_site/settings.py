@@ -451,6 +451,12 @@ POLL_PIPELINES = envint("POLL_PIPELINES", 4)
 # timeout holds one submit thread, the others go on.
 SUBMIT_CONCURRENCY = envint("SUBMIT_CONCURRENCY", 16)
 INGEST_CONCURRENCY = envint("INGEST_CONCURRENCY", 4)
+# Fair share (gallery/generation/fairness.py): caps on requests in flight (being sent, sent or
+# running at Zcheap) per team and per member; 0 means no cap. A capped task waits in the queue.
+FAIR_TEAM_MAX_IN_FLIGHT = envint("FAIR_TEAM_MAX_IN_FLIGHT", 0)
+FAIR_MEMBER_MAX_IN_FLIGHT = envint("FAIR_MEMBER_MAX_IN_FLIGHT", 500)
+# Submit (ingest) tasks waiting in the queue at once; 0: the lane's workers across live workers.
+FAIR_QUEUE_DEPTH = envint("FAIR_QUEUE_DEPTH", 0)
 # /healthz reports the newest worker heartbeat; older than this counts as "no worker alive".
 WORKER_HEARTBEAT_MAX_AGE = envint("WORKER_HEARTBEAT_MAX_AGE", 60)
 

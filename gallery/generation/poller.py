@@ -106,7 +106,7 @@ class Poller:
         return worker.claim_due(worker._now(), self.batch_size)
 
     def _write(self, batch: list[Generation], results: dict) -> None:
-        from .tasks import enqueue_ingest
+        from .tasks import dispatch_ingests, dispatch_submits
 
         close_old_connections()
         failed = [r for r in results.values() if isinstance(r, e.ZcheapError)]
@@ -118,9 +118,9 @@ class Poller:
                 failed[0].upstream_message or type(failed[0]).__name__,
             )
         outcomes = worker.apply_polls(batch, results, worker._now())
-        for generation_id, outcome in outcomes.items():
-            if outcome == "success":
-                enqueue_ingest(generation_id)
+        if "success" in outcomes.values():
+            dispatch_ingests()  # in fair order (fairness.py), a lane's worth at a time
+        dispatch_submits()  # slots this batch freed, backoffs that ended
         self.polled += len(batch)
 
     async def fetch(self, batch: list[Generation]) -> dict[int, object]:

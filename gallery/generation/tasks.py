@@ -10,6 +10,12 @@ Lanes: submits, ingests and the loops go to queues of their own (settings.TASK_Q
 `run_worker` serves concurrently, so a submit hanging until its timeout never holds up a submit
 or an ingest waiting behind it. A submit or ingest task is enqueued only through `enqueue_submit`/`enqueue_ingest`: one conditional UPDATE of `Generation.task_queued_for`
 keeps the queue at one task per row and step.
+
+Fair share (fairness.py): which rows get a submit or ingest task at all is decided by
+`dispatch_submits`/`dispatch_ingests`, which keep only about a lane's worth of tasks waiting and
+pick the rows round-robin across teams and members, under the per-team and per-member caps and
+outside a team's rate-limit backoff. Each finished step tops its queue up, and so does the poll
+loop after every batch (that is how a capped or backed-off team's rows get going again).
 """
 
 from __future__ import annotations
@@ -24,14 +30,25 @@ from django_tasks import task
 
 from gallery.models import Generation, State, WorkerLoop, no_task_queued
 
-from . import worker
+from . import fairness, worker
 
 STALE_AFTER = timedelta(seconds=60)
 
 
 def start_generation(generation: Generation) -> None:
-    """Send GENERATION to Zcheap in the background, once the creating transaction commits."""
-    transaction.on_commit(lambda: enqueue_submit(generation.pk))
+    """Send GENERATION to Zcheap in the background, once the creating transaction commits (in
+    fair order: it gets a task now unless other rows are due before it)."""
+    transaction.on_commit(dispatch_submits)
+
+
+def dispatch_submits() -> int:
+    """Enqueue submits for the rows fairness picks now; returns how many were enqueued."""
+    return sum(enqueue_submit(pk) for pk in fairness.submits_to_send())
+
+
+def dispatch_ingests() -> int:
+    """Enqueue ingests (downloads) for the finished rows fairness picks now."""
+    return sum(enqueue_ingest(pk) for pk in fairness.ingests_to_send())
 
 
 def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:
@@ -78,7 +95,8 @@ def run_generation(generation_id: int) -> str:
         generation = Generation.objects.get(pk=generation_id)
         enqueue_submit(generation_id, generation.next_poll_at)
     elif outcome == "downloading":  # a synchronous reply: nothing to poll, store it now
-        enqueue_ingest(generation_id)
+        dispatch_ingests()
+    dispatch_submits()  # the next row in fair order (also after "deferred": capped, backoff)
     ensure_loops()
     return outcome
 
@@ -86,7 +104,9 @@ def run_generation(generation_id: int) -> str:
 @task(queue_name="ingest")
 def ingest_generation(generation_id: int) -> bool:
     _task_started(generation_id)
-    return worker.ingest_one(generation_id)
+    done = worker.ingest_one(generation_id)
+    dispatch_ingests()
+    return done
 
 
 @task(queue_name="loops")
@@ -94,10 +114,10 @@ def reconcile_loop(token: str) -> dict:
     if not _claim_turn("reconcile", token):
         return {}
     report = worker.reconcile()
-    for generation_id in report.get("resubmit", []):
-        enqueue_submit(generation_id)
-    for generation_id in report.get("reingest", []):
-        enqueue_ingest(generation_id)
+    if report.get("resubmit"):
+        dispatch_submits()
+    if report.get("reingest"):
+        dispatch_ingests()
     _reschedule(
         "reconcile",
         token,

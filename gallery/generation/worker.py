@@ -36,7 +36,7 @@ from gallery.models import (
 )
 from zcheap import errors as e
 
-from . import downloads, media_processing, upstream
+from . import downloads, fairness, media_processing, upstream
 from .zcheap_team import async_client_for_team, client_for_team
 
 log = logging.getLogger(__name__)
@@ -96,17 +96,25 @@ def _fail(
 def submit_one(generation_id: int) -> str:
     """Send one queued generation to Zcheap, exactly once. Returns what happened (for tests)."""
     now = _now()
-    claimed = Generation.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=generation_id, state=State.QUEUED
-    ).update(
-        state=State.SUBMITTING,
-        lease_until=now + _lease(),
-        attempts=F("attempts") + 1,
-        updated_at=now,
-        card_version=F("card_version") + 1,  # the card's badge changes: queued → submitting
-        task_queued_for=None,  # the step is running, however it was started (tasks.py)
+    claimed = fairness.claim_submit(
+        generation_id,
+        now,
+        lambda: Generation.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            pk=generation_id,
+            state=State.QUEUED,
+        ).update(
+            state=State.SUBMITTING,
+            lease_until=now + _lease(),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+            card_version=F("card_version") + 1,  # the card's badge changes: queued → submitting
+            task_queued_for=None,  # the step is running, however it was started (tasks.py)
+        ),
     )
-    if claimed != 1:
+    if claimed in ("backoff", "capped"):
+        return "deferred"  # stays queued; a later dispatch sends it (fairness.py)
+    if claimed != "claimed":
         return "skipped"  # already submitted, cancelled, or another worker has it
     generation = Generation.objects.select_related("team", "parent").get(pk=generation_id)
     try:
@@ -128,6 +136,8 @@ def submit_one(generation_id: int) -> str:
         )
         return "needs_review"
     except (e.RateLimitedError, e.TransientError) as exc:
+        if isinstance(exc, e.RateLimitedError):  # slow this team down, not everyone
+            fairness.slow_down(generation.team_id, exc.retry_after, now)
         if generation.attempts >= MAX_SUBMIT_ATTEMPTS:
             _fail(generation, State.SUBMITTING, exc, _gave_up_message(exc))
             return "failed"
@@ -211,6 +221,7 @@ def claim_due(now: datetime, limit: int) -> list[Generation]:
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     ids = list(
         Generation.objects.filter(_due(now), free, next_poll_at__lte=now)
+        .exclude(team_id__in=fairness.throttled_team_ids(now))  # rate-limited teams wait
         .order_by("next_poll_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -432,6 +443,7 @@ def apply_polls(batch: list[Generation], results: dict, now: datetime) -> dict[i
     Most polls say "still working, nothing new": those rows only get their next poll time, in
     one UPDATE per state for the whole batch instead of one per row (the poll process's database
     time was mostly these). Anything else goes through apply_poll."""
+    _slow_down_limited_teams(batch, results, now)
     outcomes: dict[int, str] = {}
     unchanged: dict[str, dict[int, datetime]] = defaultdict(dict)
     for generation in batch:
@@ -452,6 +464,18 @@ def apply_polls(batch: list[Generation], results: dict, now: datetime) -> dict[i
             updated_at=now,
         )
     return outcomes
+
+
+def _slow_down_limited_teams(batch: list[Generation], results: dict, now: datetime) -> None:
+    """A 429 on a poll slows that team's polls and submits (fairness.py), once per team."""
+    limited: dict[int, float | None] = {}
+    for generation in batch:
+        result = results.get(generation.pk)
+        if isinstance(result, e.RateLimitedError):
+            wait = result.retry_after
+            limited[generation.team_id] = max(wait or 0, limited.get(generation.team_id) or 0)
+    for team_id, wait in limited.items():
+        fairness.slow_down(team_id, wait or None, now)
 
 
 def _unchanged_phase(generation: Generation, result, now: datetime) -> str | None:

@@ -1,0 +1,280 @@
+"""Fair share between teams and members (issue 18), and per-team backoff on rate limits.
+
+The queue backends claim tasks in queue order (django-tasks-db: priority, then when due, then
+when enqueued; RQ: first in, first out), so whoever enqueues most would be served first: one
+member's 300-task batch would sit between a colleague's single image and the worker. Rather than
+fight the queue, we decide *which rows get a task at all*:
+
+- **Dispatch, not enqueue-everything.** `tasks.dispatch_submits()` / `tasks.dispatch_ingests()`
+  keep only about as many submit (ingest) tasks waiting in the queue as there are workers to run
+  them (`queue_depth`), and choose the rows to enqueue in fair order (`fair_order`). Every
+  finished submit or ingest tops the queue up again, and the poll loop does after each batch, so
+  a colleague's new task waits behind at most one queue's depth of somebody else's, never behind
+  the whole batch. The queue's order no longer matters, so this works the same on both backends.
+- **Fair order**: round-robin across teams, and within a team across members: the next task is
+  the oldest one of the member with the fewest requests in flight, in the team with the fewest
+  requests in flight (ties: whoever has waited longest). Two members who both have a backlog
+  therefore alternate; a member with nothing in flight goes first.
+- **Caps**: at most `FAIR_TEAM_MAX_IN_FLIGHT` requests in flight per team and
+  `FAIR_MEMBER_MAX_IN_FLIGHT` per member (0: no cap). In flight = being sent, sent, or running at
+  Zcheap. Dispatch skips capped teams and members; the submit claim re-checks under the team's
+  `TeamThrottle` row lock (`claim_submit`), so the caps hold exactly even with many workers.
+  A capped row simply stays queued; the poll loop dispatches it when a slot frees.
+- **Backoff**: a 429 or a `Retry-After` on a submit or a poll sets the team's
+  `TeamThrottle.backoff_until` (the database: every worker process sees it). Dispatch, the
+  submit claim and the poll claim skip that team until then; other teams are not slowed.
+
+The functions that decide are pure (`fair_order`, `backoff_seconds`) and unit-tested; the rest
+are small queries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import Coalesce, Greatest, RowNumber
+from django.utils import timezone
+
+from gallery.models import (
+    QUEUED_TASK_LOST_AFTER,
+    Generation,
+    State,
+    TeamThrottle,
+    WorkerLoop,
+    no_task_queued,
+)
+
+IN_FLIGHT_STATES = (State.SUBMITTING, State.SUBMITTED, State.RUNNING)
+MAX_BACKOFF_SECONDS = 300.0
+STRIKES_FORGOTTEN_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A row that could get a task: its id, who it belongs to, and how long it has waited."""
+
+    pk: int
+    team_id: int
+    user_id: int | None
+    created_at: datetime
+
+
+# --- pure decisions ---------------------------------------------------------------------------
+def fair_order(
+    candidates: Iterable[Candidate],
+    team_load: dict[int, int],
+    member_load: dict[tuple[int, int | None], int],
+    count: int,
+    team_cap: int = 0,
+    member_cap: int = 0,
+) -> list[Candidate]:
+    """Up to COUNT candidates in the order they should be served.
+
+    Each pick takes the oldest candidate of the member with the fewest requests in flight
+    (MEMBER_LOAD, keyed by (team, user)) inside the team with the fewest (TEAM_LOAD); ties go to
+    whoever has waited longest. A pick counts as one more in flight, so members with backlogs
+    alternate. Teams at TEAM_CAP and members at MEMBER_CAP (0: none) get nothing.
+    """
+    queues: dict[tuple[int, int | None], deque[Candidate]] = defaultdict(deque)
+    for candidate in sorted(candidates, key=lambda c: (c.created_at, c.pk)):
+        queues[(candidate.team_id, candidate.user_id)].append(candidate)
+    teams, members = Counter(team_load), Counter(member_load)
+    picked: list[Candidate] = []
+    while len(picked) < count:
+        best_rank, best_key = None, None
+        for key, waiting in queues.items():
+            if not waiting:
+                continue
+            team = key[0]
+            if (team_cap and teams[team] >= team_cap) or (
+                member_cap and members[key] >= member_cap
+            ):
+                continue
+            rank = (teams[team], members[key], waiting[0].created_at, waiting[0].pk)
+            if best_rank is None or rank < best_rank:
+                best_rank, best_key = rank, key
+        if best_key is None:
+            break
+        picked.append(queues[best_key].popleft())
+        teams[best_key[0]] += 1
+        members[best_key] += 1
+    return picked
+
+
+def backoff_seconds(retry_after: float | None, strikes: int) -> float:
+    """How long a team waits after its STRIKES-th rate limit in a row: Zcheap's Retry-After when
+    it sent one, else 2, 4, 8 … seconds; never more than MAX_BACKOFF_SECONDS."""
+    if retry_after is not None and retry_after > 0:
+        return min(float(retry_after), MAX_BACKOFF_SECONDS)
+    return min(2.0 ** max(1, strikes), 60.0)
+
+
+def caps() -> tuple[int, int]:
+    """(per team, per member) caps on requests in flight; 0 means no cap."""
+    return max(0, settings.FAIR_TEAM_MAX_IN_FLIGHT), max(0, settings.FAIR_MEMBER_MAX_IN_FLIGHT)
+
+
+# --- per-team backoff -------------------------------------------------------------------------
+def slow_down(team_id: int, retry_after: float | None = None, now: datetime | None = None):
+    """Zcheap rate-limited TEAM_ID: hold its submits and polls back. Returns the new deadline.
+
+    Concurrent calls only ever push the deadline later (one UPDATE with GREATEST)."""
+    now = now or timezone.now()
+    throttle = _throttle_row(team_id)
+    recent = throttle.limited_at and throttle.limited_at > now - STRIKES_FORGOTTEN_AFTER
+    strikes = (throttle.strikes if recent else 0) + 1
+    until = now + timedelta(seconds=backoff_seconds(retry_after, strikes))
+    TeamThrottle.objects.filter(pk=team_id).update(
+        backoff_until=Greatest(Coalesce(F("backoff_until"), until), until),
+        strikes=min(strikes, 30),
+        limited_at=now,
+    )
+    return until
+
+
+def throttled_team_ids(now: datetime | None = None) -> list[int]:
+    """Teams in backoff now (a handful of rows at most)."""
+    now = now or timezone.now()
+    return list(
+        TeamThrottle.objects.filter(backoff_until__gt=now).values_list("team_id", flat=True)
+    )
+
+
+def _throttle_row(team_id: int) -> TeamThrottle:
+    try:
+        return TeamThrottle.objects.get_or_create(team_id=team_id)[0]
+    except IntegrityError:  # created by another worker in between
+        return TeamThrottle.objects.get(team_id=team_id)
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+def _task_waiting(now: datetime) -> Q:
+    """Rows whose task is in the queue and due (not a retry waiting for later, not lost)."""
+    return Q(task_queued_for__lte=now, task_queued_for__gte=now - QUEUED_TASK_LOST_AFTER)
+
+
+def queue_depth(concurrency: int) -> int:
+    """How many tasks of one lane may wait in the queue: enough to keep every lane worker of every
+    live `run_worker` busy (FAIR_QUEUE_DEPTH overrides), few enough that a new colleague's task
+    is not stuck behind a long line."""
+    if settings.FAIR_QUEUE_DEPTH > 0:
+        return settings.FAIR_QUEUE_DEPTH
+    from .lanes import HEARTBEAT_PREFIX
+
+    alive = WorkerLoop.objects.filter(
+        name__startswith=HEARTBEAT_PREFIX,
+        run_at__gte=timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE),
+    ).count()
+    return max(2, concurrency) * max(1, alive)
+
+
+def _candidates(rows, per_member: int) -> list[Candidate]:
+    """The oldest PER_MEMBER rows of each member among ROWS (one query, a window function)."""
+    ranked = rows.annotate(
+        member_rank=Window(
+            RowNumber(),
+            partition_by=[F("team_id"), F("user_id")],
+            order_by=[F("created_at").asc(), F("pk").asc()],
+        )
+    ).filter(member_rank__lte=per_member)
+    return [Candidate(*row) for row in ranked.values_list("pk", "team_id", "user_id", "created_at")]
+
+
+def _loads(rows) -> tuple[Counter, Counter]:
+    teams: Counter = Counter()
+    members: Counter = Counter()
+    for team_id, user_id, n in (
+        rows.order_by().values_list("team_id", "user_id").annotate(n=Count("pk"))
+    ):
+        teams[team_id] += n
+        members[(team_id, user_id)] += n
+    return teams, members
+
+
+def submits_to_send(now: datetime | None = None) -> list[int]:
+    """The queued rows to enqueue a submit task for now, in fair order (see the module text)."""
+    now = now or timezone.now()
+    room = queue_depth(settings.SUBMIT_CONCURRENCY) - (
+        Generation.objects.filter(_task_waiting(now), state=State.QUEUED).count()
+    )
+    if room <= 0:
+        return []
+    throttled = throttled_team_ids(now)
+    ready = Generation.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now),
+        no_task_queued(now),
+        state=State.QUEUED,
+    ).exclude(team_id__in=throttled)
+    candidates = _candidates(ready, room)
+    if not candidates:
+        return []
+    # Slots in use: sent or being sent, plus rows whose submit task already waits in the queue.
+    teams, members = _loads(
+        Generation.objects.filter(
+            Q(state__in=IN_FLIGHT_STATES) | Q(_task_waiting(now), state=State.QUEUED),
+            team_id__in={c.team_id for c in candidates},
+        )
+    )
+    team_cap, member_cap = caps()
+    return [c.pk for c in fair_order(candidates, teams, members, room, team_cap, member_cap)]
+
+
+def ingests_to_send(now: datetime | None = None) -> list[int]:
+    """The finished rows to enqueue an ingest (download) task for now, in fair order: a batch's
+    300 results do not all go into the queue ahead of a colleague's one."""
+    now = now or timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    downloading = Generation.objects.filter(state=State.DOWNLOADING)
+    room = queue_depth(settings.INGEST_CONCURRENCY) - downloading.filter(_task_waiting(now)).count()
+    if room <= 0:
+        return []
+    candidates = _candidates(downloading.filter(free, no_task_queued(now)), room)
+    if not candidates:
+        return []
+    # Load: ingests queued or running for each team and member.
+    teams, members = _loads(
+        downloading.filter(
+            _task_waiting(now) | Q(lease_until__gte=now),
+            team_id__in={c.team_id for c in candidates},
+        )
+    )
+    return [c.pk for c in fair_order(candidates, teams, members, room)]
+
+
+# --- the submit claim -------------------------------------------------------------------------
+def claim_submit(generation_id: int, now: datetime, claim: Callable[[], int]) -> str:
+    """Run CLAIM (the conditional UPDATE that takes a queued row) unless the row's team is in
+    backoff or it would exceed a cap. "claimed", "skipped" (not queued any more, or another worker
+    has it), "backoff" or "capped"; the last two leave the row queued for a later dispatch.
+
+    The caps are checked and the row claimed under a lock on the team's TeamThrottle row
+    (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions take the write lock at BEGIN), so two
+    workers cannot both take the last slot."""
+    owner = (
+        Generation.objects.filter(pk=generation_id, state=State.QUEUED)
+        .values_list("team_id", "user_id")
+        .first()
+    )
+    if owner is None:
+        return "skipped"
+    team_id, user_id = owner
+    team_cap, member_cap = caps()
+    _throttle_row(team_id)
+    with transaction.atomic():
+        throttle = TeamThrottle.objects.select_for_update().get(pk=team_id)
+        if throttle.backoff_until and throttle.backoff_until > now:
+            return "backoff"
+        if team_cap or member_cap:
+            flying = Generation.objects.filter(team_id=team_id, state__in=IN_FLIGHT_STATES)
+            if team_cap and flying.count() >= team_cap:
+                return "capped"
+            if member_cap and flying.filter(user_id=user_id).count() >= member_cap:
+                return "capped"
+        return "claimed" if claim() == 1 else "skipped"
