@@ -26,6 +26,7 @@ OUR_NAMESPACES = {
     "sharing",
     "notifications",
     "presets",
+    "operations",
 }
 OUR_ROOT_NAMES = {"home"}
 # Public by design (the token is the secret) or not team-scoped: they act on my own session.

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "notifications",
     "sharing",
     "presets",
+    "operations",
 ]
 
 MIDDLEWARE = [

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("sharing.public_urls")),
     path("", include("notifications.urls")),
     path("", include("presets.urls")),
+    path("", include("operations.urls")),
 ]

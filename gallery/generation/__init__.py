@@ -8,8 +8,16 @@ own business. `tests/test_layout.py` holds everyone to that.
 from __future__ import annotations
 
 from .downloads import DownloadError, check_url, pinned, sniff
+from .fairness import caps as fair_caps
 from .forms import ImageForm, MjImagineForm, VideoForm
-from .lanes import POLL_LANE, last_heartbeat, rq_lane_worker, run_database_lanes, run_rq_lanes
+from .lanes import (
+    POLL_LANE,
+    last_heartbeat,
+    rq_lane_worker,
+    run_database_lanes,
+    run_rq_lanes,
+    worker_heartbeats,
+)
 from .media_processing import MediaError, probe_av, process_image
 from .poller import run_poll_lane
 from .public_links import public_media, public_url
@@ -36,6 +44,7 @@ __all__ = [
     "client_for_team",
     "copy_generation",
     "ensure_loops",
+    "fair_caps",
     "last_heartbeat",
     "pinned",
     "probe_av",
@@ -50,4 +59,5 @@ __all__ = [
     "sniff",
     "too_large",
     "verify_key",
+    "worker_heartbeats",
 ]

@@ -70,6 +70,15 @@ def last_heartbeat():
     return row.run_at if row else None
 
 
+def worker_heartbeats() -> list[tuple[str, object]]:
+    """(host:pid, last heartbeat) of every worker heard from in the last day, newest first."""
+    rows = WorkerLoop.objects.filter(name__startswith=HEARTBEAT_PREFIX, run_at__isnull=False)
+    return [
+        (name[len(HEARTBEAT_PREFIX) :], run_at)
+        for name, run_at in rows.order_by("-run_at").values_list("name", "run_at")
+    ]
+
+
 def _beat_safely(name: str) -> None:
     try:
         close_old_connections()
