@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OperationsConfig(AppConfig):
     name = "operations"
-    verbose_name = _("Operations")
+    verbose_name = pgettext_lazy("worker health page", "Operations")
