@@ -74,7 +74,28 @@ def fair_order(
     team_cap: int = 0,
     member_cap: int = 0,
 ) -> list[Candidate]:
-    """Up to COUNT candidates in the order they should be served.
+    """Up to COUNT candidates in the order they should be served (see `fair_picks`)."""
+    return [pick for pick, _load in fair_picks(**locals())]
+
+
+def queue_priority(member_load: int) -> int:
+    """The task priority of a pick whose member had MEMBER_LOAD requests in flight or queued:
+    0 for a member with nothing going, lower the more they have. Tasks already waiting in the
+    queue came from earlier dispatches; with this, a colleague's first task still goes before
+    them (django-tasks-db runs higher priorities first; RQ has no priorities, and there the
+    short queue alone bounds the wait)."""
+    return -min(100, max(0, member_load))
+
+
+def fair_picks(
+    candidates: Iterable[Candidate],
+    team_load: dict[int, int],
+    member_load: dict[tuple[int, int | None], int],
+    count: int,
+    team_cap: int = 0,
+    member_cap: int = 0,
+) -> list[tuple[Candidate, int]]:
+    """Up to COUNT (candidate, its member's load before the pick), in the order to serve them.
 
     Each pick takes the oldest candidate of the member with the fewest requests in flight
     (MEMBER_LOAD, keyed by (team, user)) inside the team with the fewest (TEAM_LOAD); ties go to
@@ -85,7 +106,7 @@ def fair_order(
     for candidate in sorted(candidates, key=lambda c: (c.created_at, c.pk)):
         queues[(candidate.team_id, candidate.user_id)].append(candidate)
     teams, members = Counter(team_load), Counter(member_load)
-    picked: list[Candidate] = []
+    picked: list[tuple[Candidate, int]] = []
     while len(picked) < count:
         best_rank, best_key = None, None
         for key, waiting in queues.items():
@@ -101,7 +122,7 @@ def fair_order(
                 best_rank, best_key = rank, key
         if best_key is None:
             break
-        picked.append(queues[best_key].popleft())
+        picked.append((queues[best_key].popleft(), members[best_key]))
         teams[best_key[0]] += 1
         members[best_key] += 1
     return picked
@@ -197,8 +218,9 @@ def _loads(rows) -> tuple[Counter, Counter]:
     return teams, members
 
 
-def submits_to_send(now: datetime | None = None) -> list[int]:
-    """The queued rows to enqueue a submit task for now, in fair order (see the module text)."""
+def submits_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
+    """(row, task priority) for the queued rows to enqueue a submit task for now, in fair order
+    (see the module text and `queue_priority`)."""
     now = now or timezone.now()
     room = queue_depth(settings.SUBMIT_CONCURRENCY) - (
         Generation.objects.filter(_task_waiting(now), state=State.QUEUED).count()
@@ -223,10 +245,11 @@ def submits_to_send(now: datetime | None = None) -> list[int]:
         )
     )
     team_cap, member_cap = caps()
-    return [c.pk for c in fair_order(candidates, teams, members, room, team_cap, member_cap)]
+    picks = fair_picks(candidates, teams, members, room, team_cap, member_cap)
+    return [(c.pk, queue_priority(load)) for c, load in picks]
 
 
-def ingests_to_send(now: datetime | None = None) -> list[int]:
+def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     """The finished rows to enqueue an ingest (download) task for now, in fair order: a batch's
     300 results do not all go into the queue ahead of a colleague's one."""
     now = now or timezone.now()
@@ -245,7 +268,9 @@ def ingests_to_send(now: datetime | None = None) -> list[int]:
             team_id__in={c.team_id for c in candidates},
         )
     )
-    return [c.pk for c in fair_order(candidates, teams, members, room)]
+    return [
+        (c.pk, queue_priority(load)) for c, load in fair_picks(candidates, teams, members, room)
+    ]
 
 
 # --- the submit claim -------------------------------------------------------------------------

@@ -43,12 +43,12 @@ def start_generation(generation: Generation) -> None:
 
 def dispatch_submits() -> int:
     """Enqueue submits for the rows fairness picks now; returns how many were enqueued."""
-    return sum(enqueue_submit(pk) for pk in fairness.submits_to_send())
+    return sum(enqueue_submit(pk, priority=p) for pk, p in fairness.submits_to_send())
 
 
 def dispatch_ingests() -> int:
     """Enqueue ingests (downloads) for the finished rows fairness picks now."""
-    return sum(enqueue_ingest(pk) for pk in fairness.ingests_to_send())
+    return sum(enqueue_ingest(pk, priority=p) for pk, p in fairness.ingests_to_send())
 
 
 def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:
@@ -60,25 +60,31 @@ def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:
     )
 
 
-def _enqueue_once(task_, generation_id: int, state: str, when: datetime | None) -> bool:
+def _enqueue_once(
+    task_, generation_id: int, state: str, when: datetime | None, priority: int = 0
+) -> bool:
     if not _mark_queued(generation_id, state, when or timezone.now()):
         return False
+    if when:
+        task_ = task_.using(run_after=when)
+    if priority and task_.get_backend().supports_priority:
+        task_ = task_.using(priority=priority)
     try:
-        (task_.using(run_after=when) if when else task_).enqueue(generation_id)
+        task_.enqueue(generation_id)
     except Exception:
         Generation.objects.filter(pk=generation_id).update(task_queued_for=None)
         raise
     return True
 
 
-def enqueue_submit(generation_id: int, when: datetime | None = None) -> bool:
+def enqueue_submit(generation_id: int, when: datetime | None = None, priority: int = 0) -> bool:
     """Queue the submit of a queued generation unless its submit task is already queued."""
-    return _enqueue_once(run_generation, generation_id, State.QUEUED, when)
+    return _enqueue_once(run_generation, generation_id, State.QUEUED, when, priority)
 
 
-def enqueue_ingest(generation_id: int) -> bool:
+def enqueue_ingest(generation_id: int, priority: int = 0) -> bool:
     """Queue the download of a finished generation unless its ingest task is already queued."""
-    return _enqueue_once(ingest_generation, generation_id, State.DOWNLOADING, None)
+    return _enqueue_once(ingest_generation, generation_id, State.DOWNLOADING, None, priority)
 
 
 def _task_started(generation_id: int) -> None:

@@ -113,6 +113,12 @@ def test_a_burst_fills_only_the_queue_depth_and_a_colleague_is_next(
     assert single.pk not in queued_task_ids()  # the queue is full...
     tasks.run_generation.call(burst[0].pk)  # ...until the next submit finishes and tops it up
     assert queued_task_ids()[4] == single.pk  # the colleague is next, before the burst's 5th
+    # ...and runs before the burst's tasks already waiting (django-tasks-db: higher first).
+    from django_tasks import default_task_backend
+
+    priority = {r.args[0]: r.task.priority for r in default_task_backend.results}
+    assert priority[single.pk] == 0
+    assert all(priority[g.pk] < 0 for g in burst[1:4])
     single.refresh_from_db()
     assert single.task_queued_for is not None
 
@@ -204,7 +210,7 @@ def test_a_team_in_429_backoff_does_not_delay_another_teams_submit(
     TeamThrottle.objects.filter(pk=limited.team_id).update(
         backoff_until=timezone.now() - timedelta(seconds=1)
     )
-    assert waiting.pk in fairness.submits_to_send()
+    assert waiting.pk in [pk for pk, _priority in fairness.submits_to_send()]
     assert worker.submit_one(waiting.pk) == "submitted"
 
 
