@@ -20,6 +20,10 @@ def setup_django() -> Path:
         DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.db'}"),
         ZCHEAP_DEMO_MODE="1",  # keyless teams use the simulator only when this is on
     )
+    # The throughput benches put thousands of tasks in flight for one member: the per-member cap
+    # (fair share, FAIR_MEMBER_MAX_IN_FLIGHT) would hold their submits back. Worker processes
+    # the benches start inherit this.
+    os.environ.setdefault("FAIR_MEMBER_MAX_IN_FLIGHT", "0")
     import django
 
     django.setup()
