@@ -66,10 +66,15 @@ def lanes(generations, now: datetime) -> Lanes:
     )
 
 
-def stuck(now: datetime) -> Q:
-    """Tasks that should have moved on by now (see the STUCK_* limits)."""
+def stuck(generations, now: datetime) -> Q:
+    """Tasks among GENERATIONS that should have moved on by now (see the STUCK_* limits).
+
+    A task waiting to be sent is stuck only when nothing of GENERATIONS was sent lately either:
+    behind a cap or a big batch, waiting is fair share doing its job, not a fault."""
+    sending = generations.filter(submitted_at__gte=now - STUCK_QUEUED).exists()
+    waiting_too_long = Q(pk__in=[]) if sending else Q(state=State.QUEUED)
     return (
-        Q(state=State.QUEUED, created_at__lt=now - STUCK_QUEUED)
+        (waiting_too_long & Q(created_at__lt=now - STUCK_QUEUED))
         | Q(state=State.SUBMITTING, lease_until__lt=now)
         | Q(state__in=IN_FLIGHT, next_poll_at__lt=now - STUCK_POLL_OVERDUE)
         | Q(state=State.DOWNLOADING, updated_at__lt=now - STUCK_DOWNLOADING)
@@ -93,7 +98,7 @@ def team_status(team, now: datetime | None = None) -> TeamStatus:
     generations = Generation.objects.filter(team=team)
     throttle = TeamThrottle.objects.filter(team=team, backoff_until__gt=now).first()
     attention = list(
-        generations.filter(stuck(now) | Q(state=State.NEEDS_REVIEW))
+        generations.filter(stuck(generations, now) | Q(state=State.NEEDS_REVIEW))
         .select_related("user")
         .order_by("-created_at", "-pk")[: LIST_LIMIT + 1]
     )
@@ -166,5 +171,5 @@ def site_status(now: datetime | None = None) -> SiteStatus:
         lanes=lanes(generations, now),
         teams_in_backoff=TeamThrottle.objects.filter(backoff_until__gt=now).count(),
         needs_review=generations.filter(state=State.NEEDS_REVIEW).count(),
-        stuck=generations.filter(stuck(now)).count(),
+        stuck=generations.filter(stuck(generations, now)).count(),
     )

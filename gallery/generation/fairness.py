@@ -50,6 +50,8 @@ from gallery.models import (
     no_task_queued,
 )
 
+from .lanes import HEARTBEAT_PREFIX
+
 IN_FLIGHT_STATES = (State.SUBMITTING, State.SUBMITTED, State.RUNNING)
 MAX_BACKOFF_SECONDS = 300.0
 STRIKES_FORGOTTEN_AFTER = timedelta(minutes=5)
@@ -186,8 +188,6 @@ def queue_depth(concurrency: int) -> int:
     is not stuck behind a long line."""
     if settings.FAIR_QUEUE_DEPTH > 0:
         return settings.FAIR_QUEUE_DEPTH
-    from .lanes import HEARTBEAT_PREFIX
-
     alive = WorkerLoop.objects.filter(
         name__startswith=HEARTBEAT_PREFIX,
         run_at__gte=timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE),

@@ -120,3 +120,17 @@ def test_htmx_refresh_returns_the_panel_only(alice):
 def test_chinese_page(alice, team_a):
     response = alice.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "等待发送" in response.content.decode()
+
+
+def test_a_task_waiting_behind_others_is_not_stuck_but_one_with_nothing_moving_is(
+    alice, team_a, owner_a
+):
+    long_ago = timezone.now() - timedelta(minutes=30)
+    waiting = gen(team_a, owner_a)
+    Generation.objects.filter(pk=waiting.pk).update(created_at=long_ago)
+    moving = gen(team_a, owner_a, State.RUNNING, submitted_at=timezone.now())
+    page = parse(alice.get(URL).content)
+    assert not page.find_all("tr", data_attention=waiting.pk)  # the team is sending: its turn comes
+    Generation.objects.filter(pk=moving.pk).update(submitted_at=long_ago)
+    row = parse(alice.get(URL).content).find("tr", data_attention=waiting.pk)
+    assert "Stuck" in row.words  # nothing sent for 30 minutes: the worker may be down
