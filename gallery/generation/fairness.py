@@ -20,6 +20,9 @@ fight the queue, we decide *which rows get a task at all*:
   Zcheap. Dispatch skips capped teams and members; the submit claim re-checks under the team's
   `TeamThrottle` row lock (`claim_submit`), so the caps hold exactly even with many workers.
   A capped row simply stays queued; the poll loop dispatches it when a slot frees.
+- **Polls** stay in due order (`worker.claim_due`): each task is checked when its next poll is
+  due, so under load every task waits the same; a batch's tasks are not checked ahead of a
+  colleague's that is due earlier. Only the backoff below applies to them.
 - **Backoff**: a 429 or a `Retry-After` on a submit or a poll sets the team's
   `TeamThrottle.backoff_until` (the database: every worker process sees it). Dispatch, the
   submit claim and the poll claim skip that team until then; other teams are not slowed.
