@@ -253,8 +253,9 @@ def submits_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
 
 
 def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
-    """The finished rows to enqueue an ingest (download) task for now, in fair order: a batch's
-    300 results do not all go into the queue ahead of a colleague's one."""
+    """(row, task priority) for the finished rows to enqueue an ingest (download) task for now,
+    in fair order: a batch's 300 results do not all go into the queue ahead of a colleague's
+    one, and the colleague's goes before those already waiting."""
     now = now or timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     downloading = Generation.objects.filter(state=State.DOWNLOADING)
@@ -264,10 +265,11 @@ def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     candidates = _candidates(downloading.filter(free, no_task_queued(now)), room)
     if not candidates:
         return []
-    # Load: ingests queued or running for each team and member.
+    # Load: everything each team and member has going (in flight or being stored), so the
+    # results of a member with one task are stored before a burst's.
     teams, members = _loads(
-        downloading.filter(
-            _task_waiting(now) | Q(lease_until__gte=now),
+        Generation.objects.filter(
+            state__in=[*IN_FLIGHT_STATES, State.DOWNLOADING],
             team_id__in={c.team_id for c in candidates},
         )
     )

@@ -131,8 +131,10 @@ def test_ingests_are_dispatched_fairly_too(make_generation, colleague, settings,
     assert tasks.dispatch_ingests() == 2
     from django_tasks import default_task_backend
 
-    ids = [r.args[0] for r in default_task_backend.results if r.task.name == "ingest_generation"]
-    assert ids == [burst[0].pk, single.pk]  # the colleague's one result is not 11th in line
+    queued = [r for r in default_task_backend.results if r.task.name == "ingest_generation"]
+    # The colleague's one result is not 11th in line: first, and ahead of the burst's.
+    assert [r.args[0] for r in queued] == [single.pk, burst[0].pk]
+    assert queued[0].task.priority > queued[1].task.priority
 
 
 # --- caps on requests in flight ---------------------------------------------------------------
