@@ -8,8 +8,10 @@ Member B makes single images one after the other on an idle worker (SAMPLES time
 time, create -> done, median). Then member A creates a burst of BURST images at once (one
 transaction, the way a batch of issue 15 will), and while it runs B makes SAMPLES single images
 again, one after the other, starting 1 s into the burst. Printed: each of B's times, the median
-idle and busy times and their ratio (issue 18 / 15 target: busy <= 1.2 x idle), and how far A's
-burst had got (A's tasks done when B's last image was done, and when the whole burst was done).
+idle and busy times and their ratio (issue 18 / 15 target: busy <= 1.2 x idle), how far A's
+burst had got (A's tasks done when B's last image was done, and when the whole burst was done),
+and where each of B's images spent its time: sent (submit reached the upstream), done upstream,
+first poll that saw it done, stored (so a slow ratio says whether submits, polls or ingests lag).
 """
 
 from __future__ import annotations
@@ -105,6 +107,17 @@ def main() -> None:
         f"all {args.burst} done {'' if a_total else 'NOT '}after {burst_s:.1f} s"
     )
     print(f"submits {len(fake.submits)}, polls {fake.polls}")
+    print("where B's time went (s from create): sent, done upstream, first seen done, stored")
+    for generation in Generation.objects.filter(user=b).order_by("created_at"):
+        task = fake.tasks.get(generation.remote_id)
+        if task is None or generation.finished_at is None:
+            continue
+        created = generation.created_at.timestamp()
+        seen = f"{task.seen_done - created:.2f}" if task.seen_done else "?"
+        print(
+            f"  {generation.prompt:8} {task.created - created:5.2f} {task.done_at - created:6.2f} "
+            f"{seen:>6} {generation.finished_at.timestamp() - created:6.2f}"
+        )
 
 
 def create(team, user, prompt: str):
