@@ -38,7 +38,9 @@ STALE_AFTER = timedelta(seconds=60)
 def start_generation(generation: Generation) -> None:
     """Send GENERATION to Zcheap in the background, once the creating transaction commits (in
     fair order: it gets a task now unless other rows are due before it)."""
-    transaction.on_commit(dispatch_submits)
+    pending = getattr(transaction.get_connection(), "run_on_commit", [])
+    if not any(entry[1] is dispatch_submits for entry in pending):  # a batch: one dispatch
+        transaction.on_commit(dispatch_submits)
 
 
 def dispatch_submits() -> int:

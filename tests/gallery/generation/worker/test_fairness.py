@@ -102,11 +102,12 @@ def test_a_burst_fills_only_the_queue_depth_and_a_colleague_is_next(
     make_generation, colleague, settings, clear_queue, django_capture_on_commit_callbacks
 ):
     settings.FAIR_QUEUE_DEPTH = 4
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         burst = [make_generation(prompt=f"burst {i}") for i in range(30)]
         for generation in burst:
             tasks.start_generation(generation)
     assert queued_task_ids() == [g.pk for g in burst[:4]]  # not 30 tasks ahead of anyone
+    assert len(callbacks) == 1  # one dispatch when the batch's transaction commits, not 30
     with django_capture_on_commit_callbacks(execute=True):
         single = make_generation(prompt="my one image", user=colleague)
         tasks.start_generation(single)
