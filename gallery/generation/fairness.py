@@ -8,7 +8,7 @@ fight the queue, we decide *which rows get a task at all*:
 - **Dispatch, not enqueue-everything.** `tasks.dispatch_submits()` / `tasks.dispatch_ingests()`
   keep only about as many submit (ingest) tasks waiting in the queue as there are workers to run
   them (`queue_depth`), and choose the rows to enqueue in fair order (`fair_order`). Every
-  finished submit or ingest tops the queue up again, and the poll loop does after each batch, so
+  finished submit or ingest tops the queue up again, and every poll process does after each batch it writes, so
   a colleague's new task waits behind at most one queue's depth of somebody else's, never behind
   the whole batch. The queue's order no longer matters, so this works the same on both backends.
 - **Fair order**: round-robin across teams, and within a team across members: the next task is
@@ -19,7 +19,7 @@ fight the queue, we decide *which rows get a task at all*:
   `FAIR_MEMBER_MAX_IN_FLIGHT` per member (0: no cap). In flight = being sent, sent, or running at
   Zcheap. Dispatch skips capped teams and members; the submit claim re-checks under the team's
   `TeamThrottle` row lock (`claim_submit`), so the caps hold exactly even with many workers.
-  A capped row simply stays queued; the poll loop dispatches it when a slot frees.
+  A capped row simply stays queued; the poll process dispatches it when a slot frees.
 - **Polls** stay in due order (`worker.claim_due`): each task is checked when its next poll is
   due, so under load every task waits the same; a batch's tasks are not checked ahead of a
   colleague's that is due earlier. Only the backoff below applies to them.

@@ -14,8 +14,8 @@ keeps the queue at one task per row and step.
 Fair share (fairness.py): which rows get a submit or ingest task at all is decided by
 `dispatch_submits`/`dispatch_ingests`, which keep only about a lane's worth of tasks waiting and
 pick the rows round-robin across teams and members, under the per-team and per-member caps and
-outside a team's rate-limit backoff. Each finished step tops its queue up, and so does the poll
-loop after every batch (that is how a capped or backed-off team's rows get going again).
+outside a team's rate-limit backoff. Each finished step tops its queue up, and so does each poll
+process after every batch (that is how a capped or backed-off team's rows get going again).
 """
 
 from __future__ import annotations
