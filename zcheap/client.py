@@ -319,6 +319,20 @@ class _Endpoints:
         path = f"/mj/image/{quote(task_id, safe='')}"
         return self._run(Call("GET", path, _json_or_none, family="bytes", auth=False))
 
+    # Money (contract §0): price list (no key), the key's quota and usage, its usage log
+    def pricing(self):
+        return self._run(Call("GET", "/api/pricing", t.parse_pricing, auth=False))
+
+    def billing_subscription(self):
+        return self._run(Call("GET", "/v1/dashboard/billing/subscription", t.parse_subscription))
+
+    def billing_usage(self):
+        """What the key has used, in the gateway's display unit (the reply is in cents)."""
+        return self._run(Call("GET", "/v1/dashboard/billing/usage", t.parse_usage))
+
+    def usage_log(self):
+        return self._run(Call("GET", "/api/log/token", t.parse_usage_log))
+
     # Asset library (family E: POST everywhere, errors as HTTP 200 success:false)
     def _asset(self, path: str, body: dict, parse, *, submit: bool = False):
         clean = {k: v for k, v in body.items() if v not in (None, "", [], {})}

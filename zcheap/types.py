@@ -33,6 +33,8 @@ from .errors import MalformedResponseError
 #     Whether any of them reaches Youchuan is unverified; `mj_check` looks at the result.
 # 12. A single MJ result URL for a grid action is the 2x2 grid as one picture (§0): split it.
 # 13. `amount_usd` (what a task cost) may appear on any task reply; read it where it is.
+# 14. Usage log lines: the task a line belongs to is read from `other.task_id` or a task id in
+#     `content`; a refund line has type 6. Neither is confirmed by the gateway source.
 
 IMAGE_RUNNING = {"", "queued", "processing", "pending", "submitted", "in_progress", "running"}
 VIDEO_STATUS_ALIASES = {
@@ -601,3 +603,194 @@ def parse_billing_usage(data: Any) -> float:
 
 def parse_id(data: Any) -> str:
     return _str(_require(data, "Id", "id reply"))
+
+
+# --- Money (contract §0 "Money"): price list, billing routes, usage log ----------------------
+# new-api's internal unit: 500,000 quota = 1 USD (the default QuotaPerUnit).
+QUOTA_PER_USD = 500_000
+LOG_TYPE_CONSUME = 2
+LOG_TYPE_REFUND = 6  # GUESS: newer new-api builds log a refund line of this type
+UNLIMITED_QUOTA = 100_000_000  # what the subscription route reports for an unlimited key
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """One line of `/api/pricing`. quota_type 1 = per call (`model_price` USD at group ratio 1),
+    0 = per token (`model_ratio`, output tokens weighted by `completion_ratio`)."""
+
+    model_name: str
+    quota_type: int
+    model_ratio: float = 0.0
+    model_price: float = 0.0
+    completion_ratio: float = 1.0
+    enable_groups: tuple[str, ...] = ()
+
+    @property
+    def per_call(self) -> bool:
+        return self.quota_type == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    models: dict[str, ModelPrice]
+    group_ratio: dict[str, float]
+
+    def to_json(self) -> dict:
+        """A plain form to keep in a cache or database (read back with parse_pricing)."""
+        return {
+            "success": True,
+            "data": [
+                {
+                    "model_name": m.model_name,
+                    "quota_type": m.quota_type,
+                    "model_ratio": m.model_ratio,
+                    "model_price": m.model_price,
+                    "completion_ratio": m.completion_ratio,
+                    "enable_groups": list(m.enable_groups),
+                }
+                for m in self.models.values()
+            ],
+            "group_ratio": dict(self.group_ratio),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """`/v1/dashboard/billing/subscription`: the key's total quota, in the gateway's display
+    unit (USD by default; CNY or tokens when the site is set so)."""
+
+    hard_limit: float
+    soft_limit: float = 0.0
+    access_until: int = 0
+
+    @property
+    def unlimited(self) -> bool:
+        return self.hard_limit >= UNLIMITED_QUOTA
+
+
+@dataclass(frozen=True, slots=True)
+class UsageLogLine:
+    created_at: int
+    type: int
+    model_name: str
+    quota: int
+    content: str = ""
+    task_id: str = ""
+
+    @property
+    def usd(self) -> float:
+        return self.quota / QUOTA_PER_USD
+
+
+def _float(value: Any, default: float = 0.0) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number == number and abs(number) != float("inf") else default
+
+
+def _success_data(data: Any, where: str) -> Any:
+    """The admin-style envelope `{"success", "message", "data"}`; success:false is an error."""
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"{where} is not an object")
+    if data.get("success") is False:
+        from .errors import PermanentError
+
+        raise PermanentError(_str(data.get("message")) or f"{where}: success false")
+    return data.get("data")
+
+
+def parse_pricing(data: Any) -> Pricing:
+    items = _success_data(data, "pricing reply")
+    if not isinstance(items, list):
+        raise MalformedResponseError("pricing reply has no list")
+    models = {}
+    for item in items:
+        if not isinstance(item, dict) or not _str(item.get("model_name")):
+            continue
+        name = _str(item["model_name"])
+        groups = item.get("enable_groups")
+        models[name] = ModelPrice(
+            model_name=name,
+            quota_type=_int(item.get("quota_type")),
+            model_ratio=_float(item.get("model_ratio")),
+            model_price=_float(item.get("model_price")),
+            completion_ratio=_float(item.get("completion_ratio"), 1.0) or 1.0,
+            enable_groups=tuple(_str(g) for g in groups) if isinstance(groups, list) else (),
+        )
+    ratios = data.get("group_ratio") if isinstance(data.get("group_ratio"), dict) else {}
+    return Pricing(models=models, group_ratio={_str(k): _float(v, 1.0) for k, v in ratios.items()})
+
+
+def _billing_error(data: Any, where: str) -> dict:
+    """§0: errors on the billing routes come as HTTP 200 `{"error": {"message", "type"}}`."""
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"{where} is not an object")
+    inner = data.get("error")
+    if isinstance(inner, dict):
+        from .errors import PermanentError
+
+        raise PermanentError(_str(inner.get("message")) or where, code=_str(inner.get("type")))
+    return data
+
+
+def parse_subscription(data: Any) -> Subscription:
+    data = _billing_error(data, "subscription reply")
+    if "hard_limit_usd" not in data:
+        raise MalformedResponseError("subscription reply without hard_limit_usd")
+    return Subscription(
+        hard_limit=_float(data.get("hard_limit_usd")),
+        soft_limit=_float(data.get("soft_limit_usd")),
+        access_until=_int(data.get("access_until")),
+    )
+
+
+def parse_usage(data: Any) -> float:
+    """`/v1/dashboard/billing/usage`: `total_usage` is in cents of the display unit; returns the
+    used amount in the display unit."""
+    data = _billing_error(data, "usage reply")
+    if "total_usage" not in data:
+        raise MalformedResponseError("usage reply without total_usage")
+    return _float(data.get("total_usage")) / 100
+
+
+TASK_ID_IN_TEXT = re.compile(r"\b(task_[A-Za-z0-9]{8,64}|\d{13,24})\b")
+
+
+def _log_task_id(item: dict) -> str:
+    """GUESS: a log line names its task in `other` (JSON object or text) or in `content`."""
+    other = item.get("other")
+    if isinstance(other, str) and other.strip().startswith("{"):
+        import json
+
+        try:
+            other = json.loads(other)
+        except ValueError:
+            other = {}
+    if isinstance(other, dict) and _str(other.get("task_id")):
+        return _str(other["task_id"])
+    match = TASK_ID_IN_TEXT.search(_str(item.get("content")))
+    return match.group(1) if match else ""
+
+
+def parse_usage_log(data: Any) -> list[UsageLogLine]:
+    items = _success_data(data, "usage log reply")
+    if items is None:
+        return []
+    if isinstance(items, dict) and isinstance(items.get("items"), list):  # paged builds
+        items = items["items"]
+    if not isinstance(items, list):
+        raise MalformedResponseError("usage log reply has no list")
+    return [
+        UsageLogLine(
+            created_at=_int(item.get("created_at")),
+            type=_int(item.get("type"), LOG_TYPE_CONSUME),
+            model_name=_str(item.get("model_name")),
+            quota=_int(item.get("quota")),
+            content=_str(item.get("content")),
+            task_id=_log_task_id(item),
+        )
+        for item in items
+        if isinstance(item, dict)
+    ]

@@ -317,7 +317,7 @@ def test_a_realtime_image_answer_has_no_usage_and_still_works(sim_url, client):
 # --- Money: billing routes ----------------------------------------------------------------
 def test_billing_routes_answer_per_account_and_refuse_a_bad_key(tmp_path):
     config = SimConfig.fast(
-        state_path=tmp_path / "s.db", credit_usd=40.0, empty_keys=("sk-spent-all-0001",)
+        state_path=tmp_path / "s.db", account_limit_usd=40.0, empty_keys=("sk-spent-all-0001",)
     )
     with running_simulator(config) as url:
         sub = _raw(url, "GET", "/v1/dashboard/billing/subscription", key="sk-fresh-0001")

@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from . import media
+from . import billing, media
 from .config import SimConfig
 from .state import State
 
@@ -175,6 +175,8 @@ class SimulatorApp:
         path = re.sub(rf"^/(?:{modes})(/mj/)", r"\1", path)
         if path.startswith("/mj/image/"):  # the image proxy needs no key
             return self.mj_image(path.rsplit("/", 1)[-1])
+        if path == "/api/pricing" and method == "GET":  # the price list needs no key (§0)
+            return 200, self.pricing(), {}
         self._request.account = self.check_auth(environ, path)
         body = self.read_json(environ, path) if method == "POST" else {}
         routes = [
@@ -202,6 +204,7 @@ class SimulatorApp:
             ("POST", r"/v1/assets/delete", self.asset_delete),
             ("GET", r"(?:/v1)?/dashboard/billing/subscription", self.billing_subscription),
             ("GET", r"(?:/v1)?/dashboard/billing/usage", self.billing_usage),
+            ("GET", r"/api/log/token", self.usage_log),
         ]
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -518,6 +521,7 @@ class SimulatorApp:
             )
         params = {
             "images": images,
+            "with_video": bool(ref_videos),
             "duration": int(duration),
             "aspect_ratio": aspect,
             "resolution": resolution,
@@ -598,8 +602,8 @@ class SimulatorApp:
                     }
                 ],
                 usage={
-                    "completion_tokens": 64980 * int(p.get("duration", 5)),
-                    "total_tokens": 64980 * int(p.get("duration", 5)),
+                    "completion_tokens": billing.video_tokens(task),
+                    "total_tokens": billing.video_tokens(task),
                 },
             )
             if self.config.strict and task["model"].startswith("ima-pro"):
@@ -621,12 +625,8 @@ class SimulatorApp:
 
     @staticmethod
     def video_price(task: dict) -> float:
-        """A made-up but stable price: per second, by resolution, fast at 60 %."""
-        p = task["params"]
-        per_second = {"480p": 0.05, "720p": 0.08, "1080p": 0.14}.get(p.get("resolution"), 0.08)
-        if task["model"].endswith("-fast"):
-            per_second *= 0.6
-        return round(per_second * int(p.get("duration", 5)), 4)
+        """What the task was charged (the price list's per-token SKU price), in USD."""
+        return round(billing.task_quota(task) / billing.QUOTA_PER_USD, 6)
 
     def _video_task(self, task_id: str) -> dict:
         task = self.state.task(task_id, self.account)
@@ -1159,12 +1159,63 @@ class SimulatorApp:
         self.state.execute("UPDATE assets SET deleted = 1 WHERE id = ?", (row["id"],))
         return self.ok({"deleted": True})
 
-    # --- billing (contract §0: OpenAI-style dashboard routes, bare objects) ------------------
+    # --- money (§0): price list, billing routes (bare OpenAI-style objects), usage log --------
     def account_is_empty(self) -> bool:
+        """Accounts in `empty_keys` have used all their quota: billing says nothing is left and
+        their submits are refused for quota."""
         return self.account in {k.removeprefix("sk-") for k in self.config.empty_keys}
 
-    def billing_subscription(self, _body: dict):
-        total = self.config.credit_usd
+    def pricing(self):
+        if self.config.pricing_down:
+            return {"success": False, "message": "pricing is not available right now"}
+        return billing.price_list()
+
+    def _billing_check(self) -> None:
+        if self.config.billing_down:  # §0: HTTP 200 with an OpenAI-style error object
+            raise Reply(
+                200, {"error": {"message": "billing is not available", "type": "upstream_error"}}
+            )
+
+    def display(self, usd: float) -> float:
+        """USD in the unit the gateway shows money in (its display setting)."""
+        unit = self.config.money_unit.upper()
+        if unit == "CNY":
+            return usd * self.config.usd_rate
+        if unit == "TOKENS":
+            return usd * billing.QUOTA_PER_USD
+        return usd
+
+    def account_log(self) -> list[dict]:
+        """The calling account's charges and refunds, oldest first, from what it ran."""
+        lines: list[tuple[float, int, str, int, str]] = []
+        for task in self.state.all(
+            "SELECT * FROM tasks WHERE account = ? ORDER BY created, id", (self.account,)
+        ):
+            task["params"] = json.loads(task["params"] or "{}")
+            quota, model = billing.task_quota(task), billing.billing_model(task)
+            lines.append((task["created"], billing.LOG_CONSUME, model, quota, task["id"]))
+            if self.phase(task)[0] == "failure":  # a failed task gives its charge back
+                refund_at = self.finished_at(task)
+                lines.append((refund_at, billing.LOG_REFUND, model, quota, task["id"]))
+        for asset in self.state.all(
+            "SELECT id, created FROM assets WHERE account = ?", (self.account,)
+        ):
+            quota = billing.asset_quota()
+            lines.append(
+                (asset["created"], billing.LOG_CONSUME, "ima-pro-upload", quota, asset["id"])
+            )
+        lines.sort(key=lambda line: line[0])
+        return [billing.log_line(n, *line) for n, line in enumerate(lines, 1)]
+
+    def used_usd(self) -> float:
+        used = 0
+        for line in self.account_log():
+            used += line["quota"] if line["type"] == billing.LOG_CONSUME else -line["quota"]
+        return used / billing.QUOTA_PER_USD
+
+    def billing_subscription(self, _body):
+        self._billing_check()
+        total = self.display(self.state.limit_usd(self.account, self.config.account_limit_usd))
         return {
             "object": "billing_subscription",
             "has_payment_method": True,
@@ -1174,9 +1225,15 @@ class SimulatorApp:
             "access_until": 0,
         }
 
-    def billing_usage(self, _body: dict):
-        used = self.config.credit_usd if self.account_is_empty() else 0.0
-        return {"object": "list", "total_usage": round(used * 100, 4)}
+    def billing_usage(self, _body):
+        self._billing_check()
+        if self.account_is_empty():
+            limit = self.state.limit_usd(self.account, self.config.account_limit_usd)
+            return {"object": "list", "total_usage": round(self.display(limit) * 100, 4)}
+        return {"object": "list", "total_usage": round(self.display(self.used_usd()) * 100, 4)}
+
+    def usage_log(self, _body):
+        return {"success": True, "message": "", "data": self.account_log()[::-1][:500]}
 
     # --- simulator-only routes: media files, stats, out-of-band changes for tests ----------
     def sim_route(self, method: str, path: str):

@@ -24,9 +24,8 @@ class SimConfig:
     latency: float = 0.0  # added to every API request (not to media downloads)
     inject: str = ""  # a marker applied to every submit, e.g. "429" or "500" (see markers)
     valid_keys: tuple[str, ...] = ()  # empty: any non-empty key is accepted
-    # Billing routes: each account's total quota (USD), and accounts that have used it all
-    # (their billing says nothing is left and their submits are refused for quota).
-    credit_usd: float = 100.0
+    # Accounts that have used all their quota (billing says nothing is left and their submits
+    # are refused for quota); each account's total is `account_limit_usd` below.
     empty_keys: tuple[str, ...] = ()
     asset_quota_enabled: bool = True
     asset_quota_max: int = 500
@@ -40,6 +39,14 @@ class SimConfig:
     # Reference links the simulator may fetch (URL prefixes). None: any loopback URL (tests and
     # the standalone server); demo mode passes only our own signed-link prefix.
     fetch_prefixes: tuple[str, ...] | None = None
+    # Money (§0): each account's total quota in USD (State.set_limit changes one account's), the
+    # unit the billing routes report in (USD, CNY or tokens) and the CNY per USD rate for CNY.
+    account_limit_usd: float = 100.0
+    money_unit: str = "USD"
+    usd_rate: float = 7.3
+    # Failure switches: the price list cannot be read; the billing routes answer with an error.
+    pricing_down: bool = False
+    billing_down: bool = False
 
     @classmethod
     def fast(cls, **overrides) -> SimConfig:

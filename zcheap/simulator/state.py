@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS assets (
   created REAL, updated REAL, deleted INTEGER DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER);
+CREATE TABLE IF NOT EXISTS limits (account TEXT PRIMARY KEY, usd REAL);
 """
 # Each API key is its own account (tasks, asset groups, assets, quota): added to older files.
 ACCOUNT_COLUMNS = ("tasks", "groups", "assets")
@@ -115,6 +116,18 @@ class State:
         if row:
             row["params"] = json.loads(row["params"] or "{}")
         return row
+
+    def limit_usd(self, account: str, default: float) -> float:
+        row = self.one("SELECT usd FROM limits WHERE account = ?", (account,))
+        return row["usd"] if row else default
+
+    def set_limit(self, account: str, usd: float) -> None:
+        """Set ACCOUNT's total quota (USD); tests and demos use it to make a balance run low."""
+        self.execute(
+            "INSERT INTO limits(account, usd) VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET"
+            " usd = excluded.usd",
+            (account.removeprefix("sk-"), usd),
+        )
 
     def count_fetch(self, task_id: str) -> int:
         self.execute("UPDATE tasks SET fetches = fetches + 1 WHERE id = ?", (task_id,))
