@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, When
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
@@ -54,6 +55,10 @@ def no_task_queued(now: datetime) -> Q:
     """Rows without a live task waiting for them in the queue (see Generation.task_queued_for)."""
     return Q(task_queued_for__isnull=True) | Q(task_queued_for__lt=now - QUEUED_TASK_LOST_AFTER)
 
+
+# Sent once when a generation reaches a final state (the transition that got there); kwargs:
+# generation, state. The spend app settles the task's charge or refund on it.
+generation_finished = Signal()
 
 # Stop waiting: not while a submit is in flight or a paid result is being saved.
 CANCELLABLE_STATES = frozenset({State.QUEUED, State.SUBMITTED, State.RUNNING, State.TIMED_OUT})
@@ -393,6 +398,7 @@ class Generation(models.Model):
             self.__dict__.pop("card_version", None)  # deferred: read again when asked for
             if to_state in TERMINAL_STATES:
                 self._announce_finished(to_state)
+                generation_finished.send(sender=Generation, generation=self, state=to_state)
         return changed == 1
 
     def _announce_finished(self, state: str) -> None:

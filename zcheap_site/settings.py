@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "sharing",
     "presets",
     "operations",
+    "spend",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.team",
+                "spend.context_processors.spend",
             ],
             "libraries": {"cards": "gallery.generation.cards"},
             # {% url %} remembers what it reversed (zcheap_site/fast_url.py)
@@ -473,3 +475,23 @@ ASSET_SYNC_SECONDS = envint("ASSET_SYNC_SECONDS", 900)
 # chat server); everything else must resolve to public addresses (the downloader's SSRF rules).
 WEBHOOK_ALLOWED_HOSTS = envlist("WEBHOOK_ALLOWED_HOSTS")
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+# --- Spend (price estimates, budgets, balance, usage) ---------------------------------------
+# The unit the gateway shows money in (its display setting): USD, CNY or tokens.
+ZCHEAP_MONEY_UNIT = env("ZCHEAP_MONEY_UNIT", "USD").strip() or "USD"
+if ZCHEAP_MONEY_UNIT.lower() not in {"usd", "cny", "tokens"}:
+    raise ImproperlyConfigured(
+        f"ZCHEAP_MONEY_UNIT must be USD, CNY or tokens, not {ZCHEAP_MONEY_UNIT!r}"
+    )
+try:
+    # CNY per USD, as set on the gateway (used only when the unit is CNY).
+    ZCHEAP_USD_RATE = float(env("ZCHEAP_USD_RATE", "7.3") or "7.3")
+except ValueError:
+    raise ImproperlyConfigured("ZCHEAP_USD_RATE must be a number") from None
+if not ZCHEAP_USD_RATE > 0:
+    raise ImproperlyConfigured("ZCHEAP_USD_RATE must be above 0")
+# The key's group on the gateway: its group ratio multiplies every price.
+ZCHEAP_GROUP = env("ZCHEAP_GROUP", "default").strip() or "default"
+# How often the worker refreshes every team's price list, balance and usage log (0: off).
+SPEND_REFRESH_SECONDS = envint("SPEND_REFRESH_SECONDS", 600)
+# The demo simulator's balance for each team (USD).
+ZCHEAP_DEMO_BALANCE_USD = envint("ZCHEAP_DEMO_BALANCE_USD", 50)

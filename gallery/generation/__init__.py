@@ -7,6 +7,7 @@ own business. `tests/test_layout.py` holds everyone to that.
 
 from __future__ import annotations
 
+from .creating import NewGeneration, create_generations
 from .downloads import DownloadError, check_url, pinned, sniff
 from .fairness import caps as fair_caps
 from .forms import ImageForm, MjImagineForm, VideoForm
@@ -41,6 +42,8 @@ __all__ = [
     "check_connection",
     "check_image",
     "check_url",
+    "NewGeneration",
+    "create_generations",
     "client_for_team",
     "copy_generation",
     "ensure_loops",

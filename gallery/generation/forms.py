@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from assets.selectors import active_assets_for
 from gallery import choices
-from gallery.models import Generation, Kind, MediaItem, ReferenceUpload, State
+from gallery.models import Generation, Kind, MediaItem, ReferenceUpload
 from zcheap import types as zcheap_types
 from zcheap_site.params import parse_ids
 
@@ -200,22 +200,20 @@ class ReferencesMixin(forms.Form):
 
     def _create(self, request, copies: int = 1, **fields) -> Generation:
         """Store COPIES tasks with the same settings (references saved once); the first is
-        returned and all of them are in `self.created`."""
-        from .tasks import start_generation
+        returned and all of them are in `self.created`. Raises spend.BudgetExceeded (a
+        ValidationError) when they do not fit the budget."""
+        from .creating import NewGeneration, create_generations
 
         with transaction.atomic():
             params = {**fields.pop("params", {}), **self.reference_params()}
-            items = MediaItem.objects.filter(
-                team=self.team, pk__in=params.get("reference_items", [])
+            items = list(
+                MediaItem.objects.filter(team=self.team, pk__in=params.get("reference_items", []))
             )
-            self.created = []
-            for _copy in range(copies):
-                generation = Generation.objects.create(
-                    team=self.team, user=self.user, state=State.QUEUED, params=params, **fields
-                )
-                generation.source_items.set(items)
-                start_generation(generation)
-                self.created.append(generation)
+            new = [
+                NewGeneration(params=params, source_items=items, **fields)
+                for _copy in range(copies)
+            ]
+            self.created = create_generations(self.team, self.user, new)
         return self.created[0]
 
 

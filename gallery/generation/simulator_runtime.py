@@ -35,6 +35,9 @@ def demo_config() -> SimConfig:
         inject=settings.ZCHEAP_DEMO_INJECT,
         # The simulator fetches references only from our own signed links (issue 11 item 3).
         fetch_prefixes=(public_path_prefix(),),
+        money_unit=settings.ZCHEAP_MONEY_UNIT,
+        usd_rate=settings.ZCHEAP_USD_RATE,
+        account_limit_usd=float(settings.ZCHEAP_DEMO_BALANCE_USD),
     )
 
 

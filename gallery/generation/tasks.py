@@ -20,6 +20,7 @@ process after every batch (that is how a capped or backed-off team's rows get go
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -122,6 +123,7 @@ def reconcile_loop(token: str) -> dict:
     if not _claim_turn("reconcile", token):
         return {}
     report = worker.reconcile()
+    _refresh_spend_when_due()
     if report.get("resubmit"):
         dispatch_submits()
     if report.get("reingest"):
@@ -134,6 +136,16 @@ def reconcile_loop(token: str) -> dict:
     )
     _sync_assets_when_due()
     return {k: len(v) if isinstance(v, list) else v for k, v in report.items()}
+
+
+def _refresh_spend_when_due() -> None:
+    """Prices, balances and usage logs ride on the reconcile loop (every SPEND_REFRESH_SECONDS)."""
+    from spend.tasks import refresh_when_due
+
+    try:
+        refresh_when_due()
+    except Exception:  # the reconcile loop must go on
+        logging.getLogger(__name__).exception("spend refresh could not be queued")
 
 
 def _sync_assets_when_due() -> None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
 
+import spend
 from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
 from gallery.browse import team_members
@@ -25,8 +26,8 @@ from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id, parse_ids
 
 from . import uploads, worker
+from .creating import NewGeneration, create_generations
 from .forms import ImageForm, MjActionForm, MjBlendForm, MjImagineForm, VideoForm
-from .tasks import start_generation
 
 RECENT_ON_FORM = 12
 HISTORY_PAGE = 24
@@ -224,21 +225,33 @@ def cards_poll(request: HttpRequest) -> HttpResponse:
 
 
 def _copy(generation: Generation, user) -> Generation:
-    with transaction.atomic():
-        clone = Generation.objects.create(
-            team=generation.team,
-            user=user,
-            kind=generation.kind,
-            action=generation.action,
-            model=generation.model,
-            prompt=generation.prompt,
-            params=generation.params,
-            parent=generation.parent,
-            parent_index=generation.parent_index,
-        )
-        clone.source_items.set(generation.source_items.all())
-        start_generation(clone)
+    """Again / duplicate: the same settings, a new task (the budget is checked again)."""
+    [clone] = create_generations(
+        generation.team,
+        user,
+        [
+            NewGeneration(
+                kind=generation.kind,
+                action=generation.action,
+                model=generation.model,
+                prompt=generation.prompt,
+                params=generation.params,
+                parent=generation.parent,
+                parent_index=generation.parent_index,
+                source_items=generation.source_items.all(),
+            )
+        ],
+    )
     return clone
+
+
+def _refused(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """A create that the budget refused: say so where the person is; nothing was started."""
+    text = " ".join(error.messages)
+    if request.htmx:
+        return htmx_message(request, text)
+    messages.error(request, text)
+    return redirect_back(request, reverse("gallery:history"))
 
 
 def htmx_message(request: HttpRequest, text: str, level: str = "error") -> HttpResponse:
@@ -274,7 +287,10 @@ def _local_path(request: HttpRequest, value: str, fallback: str) -> str:
 def again(request: HttpRequest, generation_id: int) -> HttpResponse:
     """Retry or duplicate: a new task with the same parameters."""
     generation = _get_generation(request, generation_id)
-    clone = _copy(generation, request.user)
+    try:
+        clone = _copy(generation, request.user)
+    except spend.BudgetExceeded as error:
+        return _refused(request, error)
     return _respond_with_new_card(request, clone, _("Started again with the same settings."))
 
 
@@ -333,30 +349,39 @@ def mj_action(request: HttpRequest, generation_id: int) -> HttpResponse:
     ):
         raise Http404
     params = {k: data[k] for k in ("scale", "direction", "mode", "remix_prompt") if data.get(k)}
-    with transaction.atomic():
-        if data["action"] == "inpaint":
-            try:
-                params["mask_upload"] = uploads.save_mask(
-                    request.team, request.user, data["mask"], _edited_size(parent, data["index"])
-                ).pk
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-                return redirect(_editor(request, parent, data["index"]))
-        child = Generation.objects.create(
-            team=request.team,
-            user=request.user,
-            kind=Kind.MIDJOURNEY,
-            action=data["action"],
-            model="midjourney",
-            # The prompt the user asked for (remix, vary region) is the card's, the history's
-            # and the gallery's prompt; the others act on the parent's prompt.
-            prompt=(params.get("remix_prompt") or "").strip() or parent.prompt,
-            params=params,
-            parent=parent,
-            parent_index=data["index"],
-        )
-        child.source_items.set(parent.items.filter(index=data["index"] - 1))
-        start_generation(child)
+    try:
+        with transaction.atomic():
+            if data["action"] == "inpaint":
+                try:
+                    params["mask_upload"] = uploads.save_mask(
+                        request.team,
+                        request.user,
+                        data["mask"],
+                        _edited_size(parent, data["index"]),
+                    ).pk
+                except ValidationError as error:
+                    messages.error(request, " ".join(error.messages))
+                    return redirect(_editor(request, parent, data["index"]))
+            [child] = create_generations(
+                request.team,
+                request.user,
+                [
+                    NewGeneration(
+                        kind=Kind.MIDJOURNEY,
+                        action=data["action"],
+                        model="midjourney",
+                        # The prompt the user asked for (remix, vary region) is the card's, the
+                        # history's and the gallery's prompt; the others act on the parent's.
+                        prompt=(params.get("remix_prompt") or "").strip() or parent.prompt,
+                        params=params,
+                        parent=parent,
+                        parent_index=data["index"],
+                        source_items=parent.items.filter(index=data["index"] - 1),
+                    )
+                ],
+            )
+    except spend.BudgetExceeded as error:
+        return _refused(request, error)
     return _respond_with_new_card(
         request,
         child,

@@ -27,7 +27,7 @@ IMAGE = {
 def _capture_starts(monkeypatch):
     started = []
     monkeypatch.setattr("gallery.generation.tasks.start_generation", started.append)
-    monkeypatch.setattr("gallery.generation.views.start_generation", started.append)
+    monkeypatch.setattr("gallery.generation.creating.start_generation", started.append)
     return started
 
 

@@ -1,0 +1,17 @@
+"""Spend: the price before you click, budgets, the balance, the ledger and the usage page.
+
+Other apps use the names below. The one function that creates generations
+(`gallery.generation.create_generations`) calls `reserve` and `record` in its transaction.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BudgetExceeded", "record", "reserve"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from . import budget
+
+        return getattr(budget, name)
+    raise AttributeError(name)
