@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,14 +59,23 @@ def managers(team: Team) -> list[str]:
 
 
 def _limit_sql() -> str:
+    """The reservation, as one statement. On PostgreSQL the rows are first locked in id order
+    (a CTE with FOR UPDATE), so two statements touching the same rows never deadlock; SQLite
+    serialises writers anyway."""
     table = Budget._meta.db_table
     fresh = "CASE WHEN month = %s THEN {col} ELSE 0 END"
     spent, topup = fresh.format(col="spent_micros"), fresh.format(col="topup_micros")
     # The table name is our model's; every value is a parameter.
     sql = "UPDATE {table} SET spent_micros = {spent} + %s, topup_micros = {topup}, month = %s "
-    sql += "WHERE team_id = %s AND (user_id IS NULL OR user_id = %s) "
+    if connection.vendor == "postgresql":
+        lock = "WITH locked AS (SELECT id FROM {table} WHERE team_id = %s AND "
+        lock += "(user_id IS NULL OR user_id = %s) ORDER BY id FOR UPDATE) "
+        sql = lock + sql
+        sql += "WHERE id IN (SELECT id FROM locked) "
+    else:
+        sql += "WHERE team_id = %s AND (user_id IS NULL OR user_id = %s) "
     sql += "AND (limit_micros IS NULL OR {spent} + %s <= limit_micros + {topup}) "
-    sql += "RETURNING user_id, spent_micros, limit_micros, topup_micros"
+    sql += "RETURNING id, user_id, spent_micros, limit_micros, topup_micros"
     return sql.format(table=table, spent=spent, topup=topup)
 
 
@@ -75,18 +84,25 @@ class _Refused(Exception):
 
 
 def _take(team: Team, user, amount: int, month, need_known: bool) -> list[tuple]:
-    """Run the one UPDATE in a savepoint; the changed rows, or _Refused (rolled back)."""
+    """Run the one UPDATE; the changed rows (id, user_id, spent, limit, topup). If it did not
+    change both rows (or a budget is set and the cost is unknown), what it added is taken
+    back (we hold those rows' locks) and _Refused raised."""
     month_value = month if connection.vendor == "postgresql" else month.isoformat()
-    args = [month_value, amount, month_value, month_value, team.pk, user.pk]
-    args += [month_value, amount, month_value]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_limit_sql(), args)
-            rows = cursor.fetchall()
-        limited = any(row[2] is not None for row in rows)
-        if len(rows) != 2 or (need_known and limited):
-            raise _Refused(rows)
-    return rows
+    head = [month_value, amount, month_value, month_value]
+    where = [team.pk, user.pk]
+    tail = [month_value, amount, month_value]
+    args = where + head + tail if connection.vendor == "postgresql" else head + where + tail
+    with connection.cursor() as cursor:
+        cursor.execute(_limit_sql(), args)
+        rows = cursor.fetchall()
+    limited = any(row[3] is not None for row in rows)
+    if len(rows) != 2 or (need_known and limited):
+        if rows:
+            Budget.objects.filter(pk__in=[row[0] for row in rows]).update(
+                spent_micros=F("spent_micros") - amount
+            )
+        raise _Refused(rows)
+    return [row[1:] for row in rows]
 
 
 def ensure_rows(team: Team, user) -> tuple[Budget, Budget]:
@@ -115,7 +131,7 @@ def reserve(team: Team, user, generations: list) -> Hold:
         hold.billing_models.append(result.billing_model)
     amount = sum(e or 0 for e in hold.estimates)
     unknown = any(e is None for e in hold.estimates)
-    for attempt in range(3):
+    for attempt in range(2):
         try:
             hold.rows = _take(team, user, amount, hold.month, unknown)
             break
@@ -123,19 +139,12 @@ def reserve(team: Team, user, generations: list) -> Hold:
             rows = refused.args[0]
             if len(rows) == 2 and unknown:  # a budget is set but the price is unknown
                 raise BudgetExceeded(_unknown_price_message(team), scope="prices") from None
-            if attempt == 0 and _rows_missing(team, user):
+            if attempt == 0 and len(rows) < 2:  # a row may be missing (or was just made)
                 ensure_rows(team, user)
                 continue
             raise _exceeded(team, user, amount) from None
-        except OperationalError:  # PostgreSQL chose this submit as a deadlock victim: again
-            if attempt == 2:
-                raise
     transaction.on_commit(lambda: _announce_crossings(team, user, amount, hold.rows))
     return hold
-
-
-def _rows_missing(team: Team, user) -> bool:
-    return Budget.objects.filter(Q(user__isnull=True) | Q(user=user), team=team).count() < 2
 
 
 def _unknown_price_message(team: Team) -> str:
@@ -233,11 +242,14 @@ def _move(charge: Charge, old_status: str, **fields) -> bool:
             return False
         delta = new_reserved - charge.reserved_micros
         if delta:
-            Budget.objects.filter(
+            rows = Budget.objects.filter(
                 Q(user__isnull=True) | Q(user_id=charge.user_id),
                 team_id=charge.team_id,
                 month=charge.month,
-            ).update(spent_micros=F("spent_micros") + delta)
+            )
+            # Locked in id order, like the reservation, so the two never deadlock.
+            ids = list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+            Budget.objects.filter(pk__in=ids).update(spent_micros=F("spent_micros") + delta)
     for name, value in fields.items():
         setattr(charge, name, value)
     return True

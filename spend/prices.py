@@ -21,9 +21,11 @@ RETRY_AFTER = timedelta(seconds=60)
 
 
 def account_for(team: Team) -> SpendAccount:
-    account, _created = SpendAccount.objects.get_or_create(
-        team=team, defaults={"member_default_micros": None}
-    )
+    account, created = SpendAccount.objects.get_or_create(team=team)
+    if created:  # the team's budget row exists from the start (the reservation expects it)
+        from .models import Budget
+
+        Budget.objects.get_or_create(team=team, user=None)
     return account
 
 
