@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("presets.urls")),
     path("", include("operations.urls")),
+    path("", include("spend.urls")),
 ]
