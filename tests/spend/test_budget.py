@@ -189,9 +189,8 @@ def test_crossing_80_and_100_percent_announces_once_each(bob, team_a, member_a):
 
 
 def test_unknown_prices_refuse_only_where_a_budget_is_set(bob, team_a, member_a, settings):
-    from zcheap.simulator import SimConfig
-
     from gallery.generation import simulator_runtime
+    from zcheap.simulator import SimConfig
 
     original = simulator_runtime.demo_config
 
