@@ -355,3 +355,16 @@ def apply_usage_log(team: Team, lines) -> int:
                 source=ChargeSource.LOG,
             )
     return changed
+
+
+def settle_missed(team: Team, limit: int = 500) -> int:
+    """Settle ledger lines still reserved although their task has finished (a settle that was
+    lost, e.g. a process killed between the transition and its receiver). Idempotent."""
+    from gallery.models import Generation
+
+    finished = Generation.objects.filter(
+        team=team,
+        state__in=["done", "failed", "cancelled", "needs_review"],
+        charge__status=ChargeStatus.RESERVED,
+    ).select_related("team", "parent")[:limit]
+    return sum(1 for generation in finished if settle(generation))

@@ -20,14 +20,14 @@ def refresh_team(team: Team) -> dict:
     from gallery.generation import client_for_team
 
     from .balance import refresh_balance
-    from .budget import apply_usage_log
+    from .budget import apply_usage_log, settle_missed
     from .prices import account_for, refresh_prices
 
     if team.needs_key:
         return {}
     account = refresh_prices(team, account_for(team))
     refresh_balance(team, account)
-    changed = 0
+    changed = settle_missed(team)
     try:
         with client_for_team(team, max_retries=0) as client:
             lines = client.usage_log()

@@ -206,3 +206,15 @@ def test_unknown_prices_refuse_only_where_a_budget_is_set(bob, team_a, member_a,
         response = create(bob)
     assert response.status_code == 400
     assert "price list could not be read" in response.content.decode()
+
+
+def test_a_lost_settle_is_caught_up_by_the_refresh(bob, team_a, member_a):
+    from spend.tasks import refresh_team
+
+    create(bob)
+    generation = Generation.objects.get()
+    Generation.objects.filter(pk=generation.pk).update(state=State.DONE, remote_id="task_q")
+    assert Charge.objects.get().status == ChargeStatus.RESERVED  # no transition, no receiver
+    refresh_team(team_a)
+    charge = Charge.objects.get()
+    assert charge.status == ChargeStatus.CHARGED and charge.charged_micros == PRO_MICROS
