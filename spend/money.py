@@ -62,8 +62,8 @@ def plain(micros: int | None) -> str:
 
 
 def format_money(micros: int | None, *, approximate: bool = False) -> str:
-    """ "$1.23", "¥8.98", "12,300 tokens" (grouping and decimal mark of the active language);
-    sums under a cent keep enough decimals to not read as zero."""
+    """An amount as "$1.23", "$0.134", "¥8.98" or "12,300 tokens", with the grouping and
+    decimal mark of the active language."""
     value = to_unit(micros)
     if value is None:
         return ""
@@ -71,15 +71,13 @@ def format_money(micros: int | None, *, approximate: bool = False) -> str:
     if unit() == "tokens":
         text = number_format(value.quantize(Decimal(1)), 0, use_l10n=True, force_grouping=True)
         return sign + _("%(amount)s tokens") % {"amount": text}
-    places = 2 if value == 0 or abs(value) >= Decimal("0.1") else 3
-    if value and abs(value) < Decimal("0.01"):
-        places = 4
-    text = number_format(
-        value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP),
-        places,
-        use_l10n=True,
-        force_grouping=True,
-    )
+    # Cents, but amounts under a dollar keep a third decimal and tiny ones a fourth when it
+    # matters ($0.134, $0.067, $0.0050 → $0.005), so a price never reads as a rounded guess.
+    places = 2 if abs(value) >= 1 else 3 if abs(value) >= Decimal("0.01") else 4
+    value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    while places > 2 and value == value.quantize(Decimal(1).scaleb(-(places - 1))):
+        places -= 1
+    text = number_format(value, places, use_l10n=True, force_grouping=True)
     symbol = "¥" if unit() == "CNY" else "$"
     if text.startswith("-"):
         return f"{sign}-{symbol}{text[1:]}"

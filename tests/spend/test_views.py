@@ -24,8 +24,8 @@ def hint(client, **params):
 
 class TestPriceHint:
     def test_the_image_form_shows_the_price_of_each_choice(self, bob):
-        assert "$0.13" in hint(bob, kind="image", model=IMAGE["model"], count=1)
-        assert "$0.40" in hint(bob, kind="image", model=IMAGE["model"], count=3)
+        assert "≈ $0.134<" in hint(bob, kind="image", model=IMAGE["model"], count=1)
+        assert "≈ $0.402<" in hint(bob, kind="image", model=IMAGE["model"], count=3)
         flash = hint(bob, kind="image", model="gemini-3.1-flash-image-preview")
         assert "$0.067" in flash
 
