@@ -22,36 +22,28 @@ class Bar:
     height: float = 0
 
 
-def horizontal(rows: list[tuple[str, int]], *, width: int = 600, row: int = 28) -> dict:
-    """One bar per row, longest first; labels left, amounts right."""
+def horizontal(rows: list[tuple[str, int]], *, width: int = 400, row: int = 40) -> dict:
+    """One bar per row, largest first: the label above its bar, the amount at the right."""
     rows = sorted(rows, key=lambda r: -r[1])[:20]
     top = max((v for _l, v in rows), default=0) or 1
-    label_w, value_w = 170, 110
-    room = width - label_w - value_w
+    room = width - 90
     bars = []
     for n, (label, value) in enumerate(rows):
-        bar = Bar(str(label)[:28], value, money.format_money(value))
-        bar.x, bar.y, bar.height = label_w, n * row + 6, row - 12
-        bar.width = max(1.0, room * value / top) if value > 0 else 0
+        bar = Bar(str(label)[:48], value, money.format_money(value))
+        bar.x, bar.y, bar.height = 0, n * row + 20, 12
+        bar.width = max(2.0, room * value / top) if value > 0 else 0
         bars.append(bar)
-    return {
-        "bars": bars,
-        "width": width,
-        "height": max(row, len(rows) * row),
-        "label_x": label_w - 8,
-        "value_x": width - value_w + 8,
-        "text_dy": row / 2 + 4,
-    }
+    return {"bars": bars, "width": width, "height": max(row, len(rows) * row), "value_x": width}
 
 
-def days(series: list[tuple[str, str, int]], *, width: int = 640, height: int = 180) -> dict:
+def days(series: list[tuple[str, str, int]], *, width: int = 600, height: int = 200) -> dict:
     """Vertical bars per day: SERIES is (iso date, short label, micro-USD) in date order."""
     top = max((v for _d, _l, v in series), default=0) or 1
-    pad_bottom, pad_top = 22, 18
+    pad_bottom, pad_top = 24, 22
     plot = height - pad_bottom - pad_top
     step = width / max(1, len(series))
     bars = []
-    every = max(1, len(series) // 8)  # about eight date labels whatever the period
+    every = max(1, len(series) // 6)  # about six date labels whatever the period
     for n, (day, label, value) in enumerate(series):
         bar = Bar(label if n % every == 0 else "", value, f"{day}: {money.format_money(value)}")
         bar.width = max(1.0, step * 0.7)

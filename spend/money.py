@@ -57,8 +57,9 @@ def plain(micros: int | None) -> str:
     value = to_unit(micros)
     if value is None:
         return ""
-    places = 0 if unit() == "tokens" else 4
-    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+    places = 0 if unit() == "tokens" else 6
+    text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def format_money(micros: int | None, *, approximate: bool = False) -> str:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 import audit
 from accounts.models import ROLE_RANK, Membership, Role
 from accounts.permissions import team_view
+from gallery.choices import model_name
 from gallery.models import Generation, Kind
 
 from . import charts, money
@@ -388,7 +389,7 @@ def usage(request: HttpRequest) -> HttpResponse:
         .order_by("-spent")
     )
     for row in by_model:
-        row["label"] = f"{KIND_LABELS.get(row['kind'], row['kind'])} · {row['model'] or '—'}"
+        row["label"] = f"{KIND_LABELS.get(row['kind'], row['kind'])} · {model_name(row['model'])}"
     failed = charges.filter(
         status__in=[ChargeStatus.REFUND_EXPECTED, ChargeStatus.REFUNDED, ChargeStatus.UNSURE]
     ).count()
