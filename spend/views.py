@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 import audit
 from accounts.models import ROLE_RANK, Membership, Role
@@ -103,12 +103,16 @@ def budget_state(request: HttpRequest, cost: int | None = None) -> dict:
     return {"notes": notes, "who": ", ".join(managers(request.team)) if notes else ""}
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @team_view()
 def estimate_hint(request: HttpRequest) -> HttpResponse:
-    """The price hint of a create form (htmx, on every change)."""
+    """The price hint of a create form (htmx, on every change). It changes nothing; the form
+    posts its values (a long prompt would not fit in a URL), the page's kind is in the query."""
+    values = request.GET.copy()
+    if request.method == "POST":
+        values.update(request.POST)
     account, table = prices_for(request.team)
-    result = estimate(table, request_from_form(request.GET), group=group())
+    result = estimate(table, request_from_form(values), group=group())
     cost = money.usd_to_micros(result.usd) if result.status == OK else None
     context = {
         "result": result,

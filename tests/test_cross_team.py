@@ -40,6 +40,7 @@ READ_ONLY_POSTS = {
     "notifications:read_all",
     "notifications:read_one",
     "notifications:preferences",
+    "spend:estimate",  # the price hint posts the form's values; it changes nothing
 }
 
 # How to build team A's object for each URL parameter name. Add new parameter names here.

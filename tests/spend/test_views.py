@@ -41,8 +41,16 @@ class TestPriceHint:
 
     def test_the_create_page_loads_the_hint_with_the_form(self, bob):
         page = bob.get("/create/image/").content.decode()
-        assert 'hx-get="/spend/estimate/?kind=image"' in page and "data-price-hint" in page
-        assert "csrfmiddlewaretoken" not in page.split("data-price-hint")[0].split("price-hint")[-1]
+        assert 'hx-post="/spend/estimate/?kind=image"' in page and "data-price-hint" in page
+
+    def test_a_long_chinese_prompt_is_posted_not_put_in_the_url(self, bob):
+        prompt = "一只在雪地里的红狐狸 " * 300 + "--turbo"
+        response = bob.post("/spend/estimate/?kind=mj", {"prompt": prompt}, **HTMX)
+        assert "≈ $0.08" in response.content.decode()
+
+    def test_the_hint_changes_nothing(self, bob):
+        bob.post("/spend/estimate/?kind=image", {"model": IMAGE["model"], "count": "4"}, **HTMX)
+        assert not Generation.objects.exists() and not Charge.objects.exists()
 
     def test_prices_unknown_is_said_never_guessed(self, bob, monkeypatch):
         from gallery.generation import simulator_runtime
