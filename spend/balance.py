@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role, Team
 
 from . import money
+from .context_processors import forget
 from .models import SpendAccount
 from .prices import account_for
 
@@ -46,6 +47,7 @@ def refresh_balance(team: Team, account: SpendAccount | None = None) -> SpendAcc
     for name, value in fields.items():
         setattr(account, name, value)
     check_threshold(team, account)
+    forget(team.pk)
     return account
 
 

@@ -25,6 +25,7 @@ from gallery.models import Generation, Kind
 from . import charts, money
 from .balance import check_threshold
 from .budget import ensure_rows, managers
+from .context_processors import forget
 from .estimate import OK, Request, estimate
 from .forms import MemberBudgetForm, PeriodForm, TeamSpendForm, TopUpForm
 from .models import Budget, Charge, ChargeStatus, SpendAccount, current_month
@@ -233,6 +234,7 @@ def update_team(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     check_threshold(request.team, account)
+    forget(request.team.pk)
     messages.success(request, _("Spend settings saved."))
     return redirect("spend:budgets")
 
