@@ -27,8 +27,8 @@ OUR_NAMESPACES = {
     "notifications",
     "presets",
     "operations",
+    "spend",
 }
-OUR_NAMESPACES = {"accounts", "gallery", "assets", "audit", "sharing", "notifications", "spend"}
 OUR_ROOT_NAMES = {"home"}
 # Public by design (the token is the secret) or not team-scoped: they act on my own session.
 PUBLIC_OR_PERSONAL = {"accounts:accept_invitation", "accounts:switch_team", "accounts:create_team"}
