@@ -225,14 +225,19 @@ def batch_create(request: HttpRequest) -> HttpResponse:
         plan.add(0, _("Upload reference images"), " ".join(error.messages))
     else:
         plan = batches.plan_batch(kind, data, request.FILES, request.team, request.user)
-    if not plan.ok:
+    batch = None
+    if plan.ok:
+        try:  # all or nothing: a batch that does not fit the budget creates no task
+            batch = batches.create_batch(plan, request, request.POST.get("batch_name", ""))
+        except ValidationError as error:  # spend.BudgetExceeded says who can raise the budget
+            plan.add(0, _("Budget"), " ".join(error.messages))
+    if batch is None:
         if request.htmx:
             response = render(request, "presets/_batch_preview.html", {"plan": plan})
             response["HX-Retarget"] = "#batch-preview"
             response["HX-Reswap"] = "innerHTML"
             return response
         return render(request, "presets/batch_plan.html", {"plan": plan}, status=400)
-    batch = batches.create_batch(plan, request, request.POST.get("batch_name", ""))
     messages.success(
         request,
         ngettext(

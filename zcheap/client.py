@@ -323,12 +323,16 @@ class _Endpoints:
     def pricing(self):
         return self._run(Call("GET", "/api/pricing", t.parse_pricing, auth=False))
 
+    # The billing routes are cheap and unbilled, so they also tell whether a key works before a
+    # team switches to it (gallery.generation.verify_key).
     def billing_subscription(self):
-        return self._run(Call("GET", "/v1/dashboard/billing/subscription", t.parse_subscription))
+        path = "/v1/dashboard/billing/subscription"
+        return self._run(Call("GET", path, t.parse_subscription, family="billing"))
 
     def billing_usage(self):
         """What the key has used, in the gateway's display unit (the reply is in cents)."""
-        return self._run(Call("GET", "/v1/dashboard/billing/usage", t.parse_usage))
+        path = "/v1/dashboard/billing/usage"
+        return self._run(Call("GET", path, t.parse_usage, family="billing"))
 
     def usage_log(self):
         return self._run(Call("GET", "/api/log/token", t.parse_usage_log))
@@ -459,23 +463,6 @@ class _Endpoints:
 
     def asset_quota(self):
         return self._asset("/v1/assets/quota", {}, t.parse_quota)
-
-    # Money (contract §0): OpenAI-style dashboard routes, same Bearer key; cheap and unbilled,
-    # so they also tell whether a key works before a team switches to it.
-    def billing_subscription(self):
-        return self._run(
-            Call(
-                "GET",
-                "/v1/dashboard/billing/subscription",
-                t.parse_billing_subscription,
-                family="billing",
-            )
-        )
-
-    def billing_usage(self):
-        return self._run(
-            Call("GET", "/v1/dashboard/billing/usage", t.parse_billing_usage, family="billing")
-        )
 
     def asset_delete(self, asset_id: str):
         return self._asset(

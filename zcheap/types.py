@@ -374,25 +374,10 @@ class AssetQuota:
         return max(0, self.max_count_per_user - self.current_count)
 
 
-@dataclass(frozen=True, slots=True)
-class BillingSubscription:
-    """`/v1/dashboard/billing/subscription`: the key's (or user's) total quota, remaining plus
-    used, in the site's display units (USD by default); 100,000,000 for an unlimited key."""
-
-    hard_limit: float
-    access_until: int = 0  # unix seconds; 0: no expiry
-
-    @property
-    def unlimited(self) -> bool:
-        return self.hard_limit >= UNLIMITED_QUOTA
-
-
-UNLIMITED_QUOTA = 100_000_000
-
-
-def remaining_balance(subscription: BillingSubscription, total_usage_cents: float) -> float:
-    """Contract §0: remaining = hard_limit_usd − total_usage / 100."""
-    return subscription.hard_limit - total_usage_cents / 100
+def remaining_balance(subscription, used: float) -> float:
+    """Contract §0: remaining = hard_limit_usd − total_usage / 100; USED is what
+    `billing_usage()` returns (already divided by 100), both in the display unit."""
+    return subscription.hard_limit - used
 
 
 # --- Parsers ---------------------------------------------------------------------------------
@@ -583,22 +568,6 @@ def _number(data: dict, name: str, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise MalformedResponseError(f"{what}: {name} is not a number")
     return float(value)
-
-
-def parse_billing_subscription(data: Any) -> BillingSubscription:
-    if not isinstance(data, dict):
-        raise MalformedResponseError("billing subscription reply is not an object")
-    return BillingSubscription(
-        hard_limit=_number(data, "hard_limit_usd", "billing subscription"),
-        access_until=_int(data.get("access_until")),
-    )
-
-
-def parse_billing_usage(data: Any) -> float:
-    """`/v1/dashboard/billing/usage`: the used quota × 100 (cents in USD display)."""
-    if not isinstance(data, dict):
-        raise MalformedResponseError("billing usage reply is not an object")
-    return _number(data, "total_usage", "billing usage")
 
 
 def parse_id(data: Any) -> str:

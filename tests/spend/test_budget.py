@@ -218,3 +218,22 @@ def test_a_lost_settle_is_caught_up_by_the_refresh(bob, team_a, member_a):
     refresh_team(team_a)
     charge = Charge.objects.get()
     assert charge.status == ChargeStatus.CHARGED and charge.charged_micros == PRO_MICROS
+
+
+def test_a_batch_over_budget_starts_nothing_and_says_why(bob, team_a, member_a, owner_a):
+    """A batch reserves its tasks all or nothing: over budget, no task, no batch, no 500."""
+    from presets.models import Batch
+    from tests.presets.test_batches import FORM
+
+    set_budget(team_a, member_a, usd=0.3)  # two Pro images fit, six do not
+    data = {
+        **FORM,
+        "model": IMAGE["model"],
+        "batch_prompts": "fox\nwhale\nfrog",
+        "batch_variants": "2",
+    }
+    response = bob.post("/batches/new/", data)
+    assert response.status_code == 400
+    assert "over your monthly budget" in response.content.decode()
+    assert not Generation.objects.exists() and not Batch.objects.exists()
+    assert spent(team_a, member_a) == 0
