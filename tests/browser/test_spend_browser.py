@@ -65,7 +65,7 @@ def test_mj_actions_show_their_prices_when_opened(page, team_a, member_a):
         make_item(done, index)
     login(page, "bob@example.com", PASSWORD)
     page.goto("/history/")
-    page.locator(f"#gen-{done.pk} details.mj-actions summary").click()
+    page.locator(f"#gen-{done.pk} details.mj-actions > summary").click()
     prices = page.locator(f"#gen-{done.pk} [data-mj-prices]")
     expect(prices).to_contain_text("Upscale ≈ $0.04")
     expect(prices).to_contain_text("Reroll ≈ $0.08")
