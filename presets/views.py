@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+import spend
 from accounts.models import Role
 from accounts.permissions import require_role, team_view
 from gallery.generation import cancel_generation, copy_generation
@@ -211,7 +212,10 @@ def batch_check(request: HttpRequest) -> HttpResponse:
     """Before submit: how many tasks the batch makes, or every problem by row and column."""
     plan = _plan(request)
     template = "presets/_batch_preview.html" if request.htmx else "presets/batch_plan.html"
-    return render(request, template, {"plan": plan})
+    context = {"plan": plan}
+    if plan.ok:  # the estimated total, against the member's and the team's budget
+        context.update(spend.batch_estimate(request, plan.kind, plan.rows, plan.variants))
+    return render(request, template, context)
 
 
 @require_POST

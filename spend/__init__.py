@@ -6,10 +6,14 @@ Other apps use the names below. The one function that creates generations
 
 from __future__ import annotations
 
-__all__ = ["BudgetExceeded", "record", "reserve"]
+__all__ = ["BudgetExceeded", "batch_estimate", "record", "reserve"]
 
 
 def __getattr__(name: str):
+    if name == "batch_estimate":
+        from .views import batch_estimate
+
+        return batch_estimate
     if name in __all__:
         from . import budget
 

@@ -125,6 +125,23 @@ def estimate_hint(request: HttpRequest) -> HttpResponse:
     return render(request, "spend/_price_hint.html", context)
 
 
+def batch_estimate(request: HttpRequest, kind: str, rows, variants: int) -> dict:
+    """The estimated total of a batch (ROWS: each row's values over the form's), and what it
+    means for the budgets: {"batch_cost": micros or None (unknown), **budget notes}."""
+    account, table = prices_for(request.team)
+    total = 0
+    for _number, values in rows:
+        query = request.POST.copy()
+        query.update({k: str(v) for k, v in values.items() if v not in (None, "")})
+        query["kind"] = kind
+        query["count"] = "1"  # a batch's copies are its variants (presets/batches.py)
+        result = estimate(table, request_from_form(query), group=group())
+        if result.status != OK:
+            return {"batch_estimated": True, "batch_cost": None, **budget_state(request)}
+        total += money.usd_to_micros(result.usd) * variants
+    return {"batch_estimated": True, "batch_cost": total, **budget_state(request, total)}
+
+
 MJ_ACTION_PRICES = [
     ("upscale", gettext_lazy("Upscale")),
     ("low_variation", gettext_lazy("Vary")),

@@ -237,3 +237,20 @@ def test_a_batch_over_budget_starts_nothing_and_says_why(bob, team_a, member_a, 
     assert "over your monthly budget" in response.content.decode()
     assert not Generation.objects.exists() and not Batch.objects.exists()
     assert spent(team_a, member_a) == 0
+
+
+def test_a_batch_preview_shows_its_estimated_total_against_the_budget(bob, team_a, member_a):
+    from tests.presets.test_batches import FORM
+
+    data = {
+        **FORM,
+        "model": IMAGE["model"],
+        "batch_prompts": "fox\nwhale\nfrog",
+        "batch_variants": "2",
+    }
+    page = bob.post("/batches/check/", data, **HTMX).content.decode()
+    assert "data-batch-cost" in page and "$0.804" in page  # 6 × 0.134
+    assert "data-budget-note" not in page
+    set_budget(team_a, member_a, usd=0.5)
+    page = bob.post("/batches/check/", data, **HTMX).content.decode()
+    assert 'data-budget-note="member"' in page and "over your monthly budget" in page
