@@ -174,3 +174,19 @@ def test_an_admin_sees_the_balance_and_a_low_balance_banner(page, team_a, owner_
     expect(page.locator("[data-balance-chip]")).to_contain_text("$50.00")
     expect(page.locator("[data-low-balance]")).to_contain_text("below the $60.00 you set")
     shot(page, "budgets-low-balance-desktop-en")
+
+
+def test_a_batch_shows_its_estimated_total_and_the_budget_in_chinese_on_a_phone(
+    phone, live_server, team_a, member_a, owner_a
+):
+    set_budget(team_a, member_a, usd=0.5)
+    chinese(phone, live_server)
+    login(phone, "bob@example.com", PASSWORD)
+    phone.goto("/create/image/")
+    phone.locator("summary.batch-summary, summary:has-text('批量')").first.click()
+    phone.fill("#batch-prompts", "狐狸\n鲸鱼\n青蛙")
+    phone.fill("#batch-variants", "2")
+    cost = phone.locator("#batch-preview [data-batch-cost]")
+    expect(cost).to_contain_text("$0.804")  # 6 × 0.134, the default Pro model
+    expect(phone.locator("#batch-preview [data-budget-note=member]")).to_contain_text("超出")
+    shot(phone, "batch-estimate-phone-zh")
