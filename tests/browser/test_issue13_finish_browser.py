@@ -106,9 +106,10 @@ def test_mj_actions_are_a_compact_menu_for_the_picture_picked(page, owner_a, tea
     visible = menu.locator("button:visible, a.btn:visible")
     assert visible.count() <= 12, visible.all_inner_texts()  # not forty buttons
     card.locator(".mj-pick label", has_text="3").click()
-    assert menu.locator("button[value='upscale:3']").is_visible()
-    assert not menu.locator("button[value='upscale:1']").is_visible()
-    assert card.locator(".mj-custom select[name=index]").input_value() == "3"
+    # The picked picture's row shows (expect waits for the script that switches rows).
+    expect(menu.locator("button[value='upscale:3']")).to_be_visible()
+    expect(menu.locator("button[value='upscale:1']")).to_be_hidden()
+    expect(card.locator(".mj-custom select[name=index]")).to_have_value("3")
     menu.get_by_role("button", name="Upscale #3").click()
     page.locator("#cards article .card-kind", has_text="Upscale #3").wait_for()
     assert Generation.objects.get(action="upscale").parent_index == 3
