@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, setup_django  # noqa: E402
+from bench.common import ROOT, setup_django, worker_env  # noqa: E402
 
 TMP = setup_django()
 
@@ -60,13 +60,7 @@ def main() -> None:
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "run_worker"],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "zcheap_site.settings",
-            "ZCHEAP_DATA_DIR": str(TMP),
-            "DATABASE_URL": os.environ["DATABASE_URL"],
-            "LOG_LEVEL": "WARNING",
-        },
+        env=worker_env(TMP),
         stdout=open(TMP / "worker.log", "w"),  # noqa: SIM115
         stderr=subprocess.STDOUT,
         start_new_session=True,

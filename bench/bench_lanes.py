@@ -28,7 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, setup_django  # noqa: E402
+from bench.common import ROOT, setup_django, worker_env  # noqa: E402
 
 TMP = setup_django()
 
@@ -93,14 +93,7 @@ def main() -> None:
             for i in range(args.in_flight)
         ]
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "zcheap_site.settings",
-        "ZCHEAP_DATA_DIR": str(TMP),
-        "DATABASE_URL": os.environ["DATABASE_URL"],
-        "LOG_LEVEL": "WARNING",
-        "ASSET_SYNC_SECONDS": "0",  # the fake upstream has no asset API
-    }
+    env = worker_env(TMP, ASSET_SYNC_SECONDS="0")  # the fake upstream has no asset API
     workers = [
         subprocess.Popen(
             [sys.executable, "manage.py", "run_worker"],

@@ -440,28 +440,37 @@ def poll_once(now: datetime | None = None, limit: int | None = None) -> int:
 def apply_polls(batch: list[Generation], results: dict, now: datetime) -> dict[int, str]:
     """Write a batch of poll results; returns each row's phase (see apply_poll).
 
-    Most polls say "still working, nothing new": those rows only get their next poll time, in
-    one UPDATE per state for the whole batch instead of one per row (the poll process's database
-    time was mostly these). Anything else goes through apply_poll."""
+    Most polls say "still working": nothing new, or a new progress or state (queued ->
+    running). Those rows are written in one UPDATE per (state before, state after, progress,
+    upstream status) for the whole batch, each row with its own next poll time, instead of one
+    UPDATE per row: one per row was most of the poll process's database time and capped polling
+    at 5,000 tasks in flight (issue 18). Anything else (a result, a failure, an error, a
+    deadline) goes through apply_poll."""
     _slow_down_limited_teams(batch, results, now)
     outcomes: dict[int, str] = {}
-    unchanged: dict[str, dict[int, datetime]] = defaultdict(dict)
+    quiet: dict[tuple, dict[int, datetime]] = defaultdict(dict)
     for generation in batch:
         result = results.get(generation.pk, e.TransientError("no result"))
-        phase = _unchanged_phase(generation, result, now)
-        if phase is None:
+        step = _still_working(generation, result, now)
+        if step is None:
             outcomes[generation.pk] = apply_poll(generation, result, now)
         else:
-            unchanged[generation.state][generation.pk] = now + poll_delay(generation, now)
+            phase, new_state, progress, status = step
+            key = (generation.state, new_state, progress, status)
+            quiet[key][generation.pk] = now + poll_delay(generation, now)
             outcomes[generation.pk] = phase
-    for state, due in unchanged.items():
+    for (state, new_state, progress, status), due in quiet.items():
+        fields = {"progress": progress, "remote_status": status, "finished_at": None}
         Generation.objects.filter(pk__in=list(due), state=state).update(
+            state=new_state,
+            card_version=Generation.card_version_after(new_state, fields),
             next_poll_at=Case(
                 *(When(pk=pk, then=Value(when)) for pk, when in due.items()),
                 output_field=DateTimeField(),
             ),
             lease_until=None,
             updated_at=now,
+            **fields,
         )
     return outcomes
 
@@ -478,8 +487,9 @@ def _slow_down_limited_teams(batch: list[Generation], results: dict, now: dateti
         fairness.slow_down(team_id, wait or None, now)
 
 
-def _unchanged_phase(generation: Generation, result, now: datetime) -> str | None:
-    """The phase of a poll that changes nothing but the next poll time, else None."""
+def _still_working(generation: Generation, result, now: datetime) -> tuple | None:
+    """For a poll that says "still working" and needs nothing but new values (no deadline
+    passed, no result, no error): (phase, new state, progress, upstream status); else None."""
     if isinstance(result, e.ZcheapError) or generation.state not in IN_FLIGHT:
         return None
     if generation.deadline_at and now > generation.deadline_at:
@@ -488,13 +498,12 @@ def _unchanged_phase(generation: Generation, result, now: datetime) -> str | Non
     if phase not in ("waiting", "running"):
         return None
     new_state = State.RUNNING if phase == "running" else generation.state
-    same = (
-        new_state == generation.state
-        and max(generation.progress, min(progress, 98)) == generation.progress
-        and str(getattr(result, "status", ""))[:30] == generation.remote_status
-        and generation.finished_at is None
+    return (
+        phase,
+        new_state,
+        max(generation.progress, min(progress, 98)),
+        str(getattr(result, "status", ""))[:30],
     )
-    return phase if same else None
 
 
 def ready_for_ingest() -> list[int]:

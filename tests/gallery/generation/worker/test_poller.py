@@ -133,6 +133,28 @@ def test_a_poll_with_news_in_a_batch_is_written_in_full(make_generation):
     assert finished.result_urls == ["http://127.0.0.1:1/r.png"]
 
 
+@pytest.mark.django_db
+def test_many_tasks_starting_at_once_are_written_in_one_update(make_generation):
+    """Queued -> running for a whole batch: one UPDATE, not one per row, and each card still
+    shows its new state (its version moves) with its own next poll time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+    rows = [make_generation(state=State.SUBMITTED, remote_id=f"s{i}") for i in range(30)]
+    versions = dict(Generation.objects.values_list("pk", "card_version"))
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = worker.apply_polls(rows, {g.pk: _image_task("processing") for g in rows}, now)
+    assert set(outcomes.values()) == {"running"}
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1, updates
+    after = {g.pk: g for g in Generation.objects.filter(pk__in=[r.pk for r in rows])}
+    assert {g.state for g in after.values()} == {State.RUNNING}
+    assert all(g.card_version == versions[pk] + 1 for pk, g in after.items())
+    assert all(g.remote_status == "processing" and g.lease_until is None for g in after.values())
+    assert len({g.next_poll_at for g in after.values()}) > 1  # jittered, each its own
+
+
 def _image_task(status: str, url: str = ""):
     from zcheap import types as t
 
