@@ -53,6 +53,19 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.3)
     parser.add_argument("--workers", type=int, default=1, help="run_worker processes")
     parser.add_argument(
+        "--durations",
+        default="30:240",
+        help="LOW:HIGH seconds: each in-flight task's whole run upstream, drawn uniformly; it is "
+        "found part-way through (a fleet in steady state: images, MJ jobs and videos). 30:240 "
+        "is about 5,000/135 = 37 results a second at 5,000 in flight",
+    )
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="the earlier scenario instead: every in-flight task finishes 5-40 s from the start "
+        "(5,000 in flight: 125 results a second to store, for 40 s), submitted up to --spread ago",
+    )
+    parser.add_argument(
         "--spread",
         type=float,
         default=120,
@@ -74,6 +87,17 @@ def main() -> None:
     user = User.objects.create_user("bench@example.com", "pw-bench-lanes-1")
     Membership.objects.create(team=team, user=user, role="owner")
     now = timezone.now()
+    low, high = (float(x) for x in args.durations.split(":"))
+
+    def timing() -> tuple[float, float]:
+        """(seconds left upstream, seconds since it was submitted)."""
+        if args.burst:
+            return random.uniform(5, 40), random.uniform(0, args.spread)
+        whole = random.uniform(low, high)
+        done = random.uniform(0, 1)
+        return whole * (1 - done), whole * done
+
+    timings = [timing() for _ in range(args.in_flight)]
     Generation.objects.bulk_create(
         [
             Generation(
@@ -84,13 +108,13 @@ def main() -> None:
                 model="gemini-3-pro-image-preview",
                 prompt=f"in flight {i}",
                 state=State.SUBMITTED,
-                remote_id=fake.add_task(run_s=random.uniform(5, 40)),
-                submitted_at=now - timedelta(seconds=random.uniform(0, args.spread)),
+                remote_id=fake.add_task(run_s=left),
+                submitted_at=now - timedelta(seconds=ago),
                 next_poll_at=now + timedelta(seconds=random.uniform(0, 2)),
                 deadline_at=now + timedelta(minutes=10),
                 late_until=now + timedelta(hours=24),
             )
-            for i in range(args.in_flight)
+            for i, (left, ago) in enumerate(timings)
         ]
     )
     env = worker_env(TMP, ASSET_SYNC_SECONDS="0")  # the fake upstream has no asset API
@@ -113,6 +137,7 @@ def main() -> None:
         while time.monotonic() - begun < args.seconds:
             if created_at is None and time.monotonic() - begun >= args.warmup:
                 cpu_from = (time.monotonic(), _cpu_seconds(workers), fake.polls)
+                lanes_from = _cpu_by_lane(workers)
                 created_at = time.time()
                 for i in range(args.submits):
                     with transaction.atomic():
@@ -128,10 +153,16 @@ def main() -> None:
             lags.append(_oldest_poll_lag())
             time.sleep(0.5)
         cores = per_poll = None
+        by_lane: dict[str, float] = {}
         if cpu_from is not None:
             used = _cpu_seconds(workers) - cpu_from[1]
             cores = used / (time.monotonic() - cpu_from[0])
             per_poll = used / max(1, fake.polls - cpu_from[2]) * 1000
+            elapsed = time.monotonic() - cpu_from[0]
+            by_lane = {
+                lane: (seconds - lanes_from.get(lane, 0.0)) / elapsed
+                for lane, seconds in _cpu_by_lane(workers).items()
+            }
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
@@ -145,6 +176,8 @@ def main() -> None:
         f"CPU of the worker processes (after warm-up): {cores:.2f} cores, {per_poll:.1f} ms per "
         "poll answered (all lanes: polls, submits, ingests)"
     )
+    if cores is not None:
+        print("  by process: " + ", ".join(f"{k} {v:.2f}" for k, v in by_lane.items()))
     print(f"load average at the end (shared machine?): {os.getloadavg()[0]:.1f}")
     locked = sum(
         (TMP / f"worker{n}.log").read_text().count("database is locked")
@@ -154,21 +187,41 @@ def main() -> None:
 
 
 def _cpu_seconds(workers) -> float:
-    """User + system CPU seconds of every process in the workers' sessions (run_worker and the
-    lane processes it started), from /proc (Linux)."""
-    sessions = {w.pid for w in workers}
-    total = 0
+    """User + system CPU seconds of run_worker and every lane process it started, from /proc
+    (Linux). Before 1 Dec this counted the run_worker sessions only, which missed the lane
+    processes (sessions of their own): earlier figures left out the poll process."""
+    return sum(_cpu_by_lane(workers).values())
+
+
+def _cpu_by_lane(workers) -> dict[str, float]:
+    """CPU seconds per kind of process: the poll lane, the loops lane, and run_worker itself
+    (submit and ingest threads). Lane processes run in sessions of their own, so every
+    descendant of a run_worker counts, found through the parent ids in /proc."""
+    procs: dict[int, tuple[int, float, str]] = {}  # pid: (parent, CPU seconds, lane)
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
         except OSError:
             continue
-        if int(fields[3]) in sessions:  # field 6 of stat: the session id
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+        lane = argv[argv.index(b"--lane") + 1].decode() if b"--lane" in argv else ""
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        procs[int(entry)] = (int(fields[1]), cpu, lane)  # field 4 of stat: the parent id
+    ours = {w.pid for w in workers}
+    grew = True
+    while grew:
+        children = {pid for pid, (parent, _, _) in procs.items() if parent in ours}
+        grew = bool(children - ours)
+        ours |= children
+    totals: dict[str, float] = {"poll": 0.0, "loops": 0.0, "submit+ingest": 0.0}
+    for pid in ours & procs.keys():
+        _, cpu, lane = procs[pid]
+        totals[lane if lane in totals else "submit+ingest"] += cpu
+    return totals
 
 
 def _oldest_poll_lag() -> float:

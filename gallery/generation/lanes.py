@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -88,13 +89,106 @@ def _beat_safely(name: str) -> None:
 
 
 # --- database backend: threads ---------------------------------------------------------------
+class LookTurn:
+    """Idle threads of one lane take turns looking at the queue.
+
+    django-tasks-db's worker looks every INTERVAL when it has nothing to do: with 16 submit and
+    4 ingest threads that was 40 claim transactions a second (four round trips each) in an idle
+    `run_worker`, 0.17 cores of CPU doing nothing. Now one idle thread of a lane looks every
+    INTERVAL; the others wait until it finds work (then all look at once, so a burst is taken
+    up by every thread) or until they are woken to stop. A thread that has just finished a task
+    looks again at once, without waiting for its turn: a busy lane never waits."""
+
+    WAIT_MAX = 5.0  # seconds: a waiting thread looks by itself at least this often
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._looker: int | None = None  # the thread whose turn it is
+
+    def take(self) -> bool:
+        """True if the calling thread now has the turn (or already had it)."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._looker in (None, me):
+                self._looker = me
+                return True
+            return False
+
+    def found(self) -> None:
+        """The calling thread found work: give the turn up and wake every waiting thread."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._looker == me:
+                self._looker = None
+            self._cond.notify_all()
+
+    def wait(self) -> None:
+        with self._cond:
+            self._cond.wait(self.WAIT_MAX)
+
+    def wake_all(self) -> None:
+        with self._cond:
+            self._looker = None
+            self._cond.notify_all()
+
+
+def _lane_worker_class():
+    from django.db.utils import OperationalError
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+    class LaneWorker(Worker):
+        """django-tasks-db's worker for one queue, whose idle threads share a LookTurn."""
+
+        def __init__(self, *args, turn: LookTurn, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.turn = turn
+
+        def _claim(self):
+            tasks = DBTaskResult.objects.ready().filter(
+                backend_name=self.backend_name, queue_name__in=self.queue_names
+            )
+            with exclusive_transaction(tasks.db):
+                try:
+                    task_result = tasks.get_locked()
+                except OperationalError as error:  # SQLite busy: try again later
+                    if is_locked_database_exception(error):
+                        return None
+                    raise
+                if task_result is not None:
+                    task_result.claim(self.worker_id)  # no other worker runs it now
+                return task_result
+
+        def run(self) -> None:
+            just_worked = False
+            while self.running:
+                close_old_connections()
+                if not just_worked and not self.turn.take():
+                    self.turn.wait()  # until the looker finds work (or WAIT_MAX)
+                    if not self.running:
+                        break
+                task_result = self._claim()
+                just_worked = task_result is not None
+                if task_result is None:
+                    if self.turn.take():  # our turn: look again after INTERVAL
+                        time.sleep(self.interval)
+                    continue
+                self.turn.found()
+                self.run_task(task_result)
+
+    return LaneWorker
+
+
 def run_database_lanes(interval: float) -> None:
     """Run every lane in threads until SIGTERM/SIGINT; each lane finishes the task at hand."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    Worker = _lane_worker_class()
 
     name = heartbeat_name()
+    turns = {queue: LookTurn() for queue in lane_sizes()}
     workers = [
         Worker(
+            turn=turns[queue],
             queue_names=[queue],
             interval=interval,
             batch=False,
@@ -119,6 +213,8 @@ def run_database_lanes(interval: float) -> None:
         stopping.set()
         for worker in workers:
             worker.running = False
+        for turn in turns.values():
+            turn.wake_all()
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
