@@ -110,10 +110,16 @@ def send_test(webhook: Webhook) -> WebhookDelivery:
     return delivery
 
 
-def queue_event(team, event: str, data: dict) -> int:
-    """A delivery for every active hook of TEAM that wants EVENT, sent by the worker once the
-    current transaction commits. Returns how many were queued."""
-    hooks = [h for h in Webhook.objects.filter(team=team, active=True) if event in h.events]
+def hooks_for(team, event: str) -> list[Webhook]:
+    """TEAM's active hooks that want EVENT."""
+    return [h for h in Webhook.objects.filter(team=team, active=True) if event in h.events]
+
+
+def queue_event(team, event: str, data: dict, hooks: list[Webhook] | None = None) -> int:
+    """A delivery for every active hook of TEAM that wants EVENT (HOOKS: already looked up),
+    sent by the worker once the current transaction commits. Returns how many were queued."""
+    if hooks is None:
+        hooks = hooks_for(team, event)
     if not hooks:
         return 0
     deliveries = WebhookDelivery.objects.bulk_create(

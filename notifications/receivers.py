@@ -17,7 +17,7 @@ from django.utils import translation
 from accounts.models import Membership, Role
 
 from . import events
-from .delivery import queue_event
+from .delivery import hooks_for, queue_event
 from .messages import describe
 from .models import Notification, NotificationSettings, notify
 from .tasks import enqueue_email
@@ -82,15 +82,19 @@ def on_task_finished(sender, generation, state, **kwargs):
     if state == "cancelled":  # the person stopped it themselves
         return
     failed = state in FAILED_STATES
+    long_task = generation.kind == "video"
+    tell_owner = generation.user_id is not None and (failed or long_task)
+    event = "task.failed" if failed else "task.done"
+    hooks = hooks_for(generation.team_id, event)
+    if not tell_owner and not hooks:  # most finished images: nobody to tell, nothing to build
+        return
     data = generation_data(generation, state)
     kind = Notification.Kind.TASK_FAILED if failed else Notification.Kind.TASK_DONE
-    long_task = generation.kind == "video"
-    user = generation.user
-    if user is not None and (failed or long_task):
-        notify([user.pk], generation.team_id, kind, data, data["path"])
+    if tell_owner:
+        notify([generation.user_id], generation.team_id, kind, data, data["path"])
         if long_task:
-            _email(user, kind, data)
-    queue_event(generation.team, "task.failed" if failed else "task.done", data)
+            _email(generation.user, kind, data)
+    queue_event(generation.team, event, data, hooks)
 
 
 @receiver(events.batch_finished, dispatch_uid="notifications.batch_finished")

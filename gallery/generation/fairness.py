@@ -259,8 +259,11 @@ def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     now = now or timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     downloading = Generation.objects.filter(state=State.DOWNLOADING)
-    room = queue_depth(settings.INGEST_CONCURRENCY) - downloading.filter(_task_waiting(now)).count()
-    if room <= 0:
+    depth = queue_depth(settings.INGEST_CONCURRENCY)
+    room = depth - downloading.filter(_task_waiting(now)).count()
+    if room <= 0 or room < depth // 2:
+        # Half the queue still waits: top it up later, several at once (every ingest task asks
+        # when it ends; picking one at a time cost more than the pick).
         return []
     candidates = _candidates(downloading.filter(free, no_task_queued(now)), room)
     if not candidates:
