@@ -185,6 +185,9 @@ def _task_waiting(now: datetime) -> Q:
     return Q(task_queued_for__lte=now, task_queued_for__gte=now - QUEUED_TASK_LOST_AFTER)
 
 
+INGEST_QUEUE_PER_THREAD = 4
+
+
 def queue_depth(concurrency: int) -> int:
     """How many tasks of one lane may wait in the queue: enough to keep every lane worker of every
     live `run_worker` busy (FAIR_QUEUE_DEPTH overrides), few enough that a new colleague's task
@@ -259,7 +262,9 @@ def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     now = now or timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     downloading = Generation.objects.filter(state=State.DOWNLOADING)
-    depth = queue_depth(settings.INGEST_CONCURRENCY)
+    # Four per ingest thread: topped up a quarter-queue at a time, each pick costs several
+    # queries. A colleague's single result still goes ahead of those waiting (task priority).
+    depth = queue_depth(settings.INGEST_CONCURRENCY * INGEST_QUEUE_PER_THREAD)
     room = depth - downloading.filter(_task_waiting(now)).count()
     if room <= 0 or room < depth // 2:
         # Half the queue still waits: top it up later, several at once (every ingest task asks
