@@ -545,6 +545,21 @@ class _Base(_Endpoints):
         return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
 
 
+class _NoCookies(httpx.Cookies):
+    """Zcheap authenticates by key: no cookie is kept or sent. httpx otherwise runs every reply
+    through http.cookiejar (building urllib request objects), about 5 % of the poll process's
+    CPU (issue 18)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+def _without_cookies(client):
+    # httpx 0.28 keeps the jar in `_cookies` (its `cookies` setter copies into a plain Cookies).
+    client._cookies = _NoCookies()
+    return client
+
+
 class ZcheapClient(_Base):
     """Synchronous client (worker threads, views). Use one per thread; close() when done."""
 
@@ -552,11 +567,13 @@ class ZcheapClient(_Base):
         self, base_url: str = DEFAULT_BASE_URL, api_key: str = "", *, transport=None, **kwargs
     ):
         super().__init__(base_url, api_key, **kwargs)
-        self._http = httpx.Client(
-            timeout=self.timeout,
-            transport=transport,
-            follow_redirects=False,
-            verify=ssl_context(),
+        self._http = _without_cookies(
+            httpx.Client(
+                timeout=self.timeout,
+                transport=transport,
+                follow_redirects=False,
+                verify=ssl_context(),
+            )
         )
 
     def _run(self, call: Call):
@@ -603,12 +620,14 @@ class AsyncZcheapClient(_Base):
         limits = httpx.Limits(
             max_connections=max_concurrency, max_keepalive_connections=max_concurrency
         )
-        self._http = httpx.AsyncClient(
-            timeout=self.timeout,
-            transport=transport,
-            limits=limits,
-            follow_redirects=False,
-            verify=ssl_context(),
+        self._http = _without_cookies(
+            httpx.AsyncClient(
+                timeout=self.timeout,
+                transport=transport,
+                limits=limits,
+                follow_redirects=False,
+                verify=ssl_context(),
+            )
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
 

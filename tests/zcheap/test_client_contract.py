@@ -231,3 +231,19 @@ def test_it_rejects_a_succeeded_task_without_url_as_malformed():
     )
     with pytest.raises(e.MalformedResponseError):
         client.get_image("t")
+
+
+def test_a_cookie_set_by_the_gateway_is_neither_kept_nor_sent_back():
+    """Zcheap authenticates by key; a Set-Cookie (a CDN or load balancer in front of it) must not
+    follow the client's later calls (and keeping cookies cost CPU on every poll)."""
+    seen: list = []
+    client = client_answering(
+        200,
+        "image_fetch_succeeded",
+        headers={"Content-Type": "application/json", "Set-Cookie": "lb=node7; Path=/"},
+        seen=seen,
+    )
+    client.get_image("task_Ab12")
+    client.get_image("task_Ab12")
+    assert len(seen) == 2
+    assert "cookie" not in seen[1].headers
