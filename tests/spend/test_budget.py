@@ -107,7 +107,8 @@ def test_again_over_budget_says_so_and_starts_nothing(bob, team_a, member_a):
 
 
 def test_the_budget_check_is_one_query(bob, team_a, member_a, owner_a):
-    """Rows exist (members got theirs when they joined): the reservation is one UPDATE."""
+    """Rows exist (members got theirs when they joined): the reservation is one statement (the
+    UPDATE, or on PostgreSQL the function that locks the rows and runs it)."""
     from spend import reserve
     from spend.prices import prices_for
 
@@ -117,7 +118,9 @@ def test_the_budget_check_is_one_query(bob, team_a, member_a, owner_a):
     with CaptureQueriesContext(connection) as queries:
         reserve(team_a, member_a, [generation])
     updates = [q["sql"] for q in queries.captured_queries if "spend_budget" in q["sql"]]
-    assert len(updates) == 1 and "UPDATE spend_budget" in updates[0]
+    statement = "spend_budget_reserve(" if connection.vendor == "postgresql" else "UPDATE spend_"
+    assert len(updates) == 1 and statement in updates[0]
+    assert Budget.objects.get(team=team_a, user=None).spent_micros == PRO_MICROS
     # and nothing else but reading the cached price list
     assert len(queries.captured_queries) == 2
 
