@@ -83,6 +83,10 @@ class Team(models.Model):
     # pages show in their filters changes: members, their names, boards. The team row is read on
     # every request anyway, so caches keyed on it are right in every process at once.
     listing_version = models.PositiveIntegerField(default=0, editable=False)
+    # Bumped whenever the key's balance or the low-balance threshold changes
+    # (spend.context_processors.forget): the admins' header keeps the spend row per process,
+    # keyed on it, like the filter lists above.
+    spend_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name", "pk"]

@@ -163,6 +163,32 @@ class TestBudgetsPage:
         assert "$50.00" in text  # the demo simulator's balance (ZCHEAP_DEMO_BALANCE_USD)
         assert "data-balance-chip" in text  # the header shows it to admins
 
+    def test_the_header_shows_a_new_balance_at_once_and_costs_no_query_between(
+        self, alice, team_a
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from gallery.generation import simulator_runtime
+        from zcheap.simulator.state import State as SimState
+
+        alice.post("/team/budgets/refresh/")
+        assert "Balance $50.00" in alice.get("/").content.decode()
+        with CaptureQueriesContext(connection) as queries:
+            assert "Balance $50.00" in alice.get("/").content.decode()
+        assert not [q for q in queries.captured_queries if "spend_spendaccount" in q["sql"]]
+        # Topped up at Zcheap; the worker's refresh (another process) reads it: the next page
+        # shows it, although this process's memory still holds the old row.
+        state = SimState(simulator_runtime.demo_config().state_path)
+        state.set_limit(simulator_runtime.demo_key(team_a), 80)
+        from spend.tasks import refresh_team
+
+        refresh_team(team_a)
+        assert "Balance $80.00" in alice.get("/").content.decode()
+        # A new threshold above the balance: the banner shows on the next page too.
+        alice.post("/team/budgets/team/", {"balance_threshold": "90"})
+        assert "data-low-balance" in alice.get("/").content.decode()
+
     def test_members_never_see_the_balance(self, alice, bob, team_a):
         alice.post("/team/budgets/refresh/")
         assert "data-balance-chip" not in bob.get("/").content.decode()
