@@ -93,7 +93,10 @@ def _take(team: Team, user, amount: int, month, need_known: bool) -> list[tuple]
         sql, args = _RESERVE_PG, [team.pk, user.pk, amount, month]
     else:
         value = month.isoformat()
-        sql, args = _limit_sql(), [value, amount, value, value, team.pk, user.pk, value, amount, value]
+        sql, args = (
+            _limit_sql(),
+            [value, amount, value, value, team.pk, user.pk, value, amount, value],
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         rows = cursor.fetchall()

@@ -163,9 +163,7 @@ class TestBudgetsPage:
         assert "$50.00" in text  # the demo simulator's balance (ZCHEAP_DEMO_BALANCE_USD)
         assert "data-balance-chip" in text  # the header shows it to admins
 
-    def test_the_header_shows_a_new_balance_at_once_and_costs_no_query_between(
-        self, alice, team_a
-    ):
+    def test_the_header_shows_a_new_balance_at_once_and_costs_no_query_between(self, alice, team_a):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
