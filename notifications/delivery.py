@@ -135,11 +135,13 @@ def queue_event(team, event: str, data: dict, hooks: list[Webhook] | None = None
 STALE_AFTER = timedelta(minutes=5)
 
 
-def requeue_stale(now=None) -> int:
-    """Queue again what a lost task left behind: deliveries still waiting, or due for a retry,
-    for STALE_AFTER (their enqueue failed, the queue was flushed), and attempts whose worker
-    died mid-send (they may have arrived: webhooks are delivered at least once). Run by
-    `manage.py retry_webhooks` (every few minutes from cron)."""
+def requeue_stale(now=None, limit: int = 1000) -> int:
+    """Queue again (at most LIMIT) what a lost task left behind: deliveries still waiting, or
+    due for a retry, for STALE_AFTER (their enqueue failed, the queue was flushed), and attempts
+    whose worker died mid-send (they may have arrived: webhooks are delivered at least once).
+    Each one queued again is due again only STALE_AFTER later, so a busy queue does not collect
+    a copy every turn (and a copy is harmless: an attempt claims the delivery first). Run by
+    every turn of the worker's reconcile loop and by `manage.py retry_webhooks`."""
     from django.db.models import Q
 
     from .tasks import enqueue_delivery
@@ -148,14 +150,19 @@ def requeue_stale(now=None) -> int:
     old = now - STALE_AFTER
     Status = WebhookDelivery.Status
     WebhookDelivery.objects.filter(status=Status.SENDING, last_attempt_at__lt=old).update(
-        status=Status.RETRYING, next_attempt_at=now
+        status=Status.RETRYING, next_attempt_at=old
+    )
+    lost = Q(status=Status.PENDING, created_at__lt=old) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=old)
     )
     stale = WebhookDelivery.objects.filter(
-        Q(status=Status.PENDING, created_at__lt=old)
-        | Q(status=Status.RETRYING, next_attempt_at__lt=old)
-        | Q(status=Status.RETRYING, next_attempt_at=now)
-    ).values_list("pk", flat=True)[:1000]
-    ids = list(stale)
+        lost | Q(status=Status.RETRYING, next_attempt_at__lte=old)
+    ).order_by("pk")
+    ids = list(stale.values_list("pk", flat=True)[:limit])
+    if ids:
+        WebhookDelivery.objects.filter(
+            pk__in=ids, status__in=[Status.PENDING, Status.RETRYING]
+        ).update(next_attempt_at=now)
     for pk in ids:
         enqueue_delivery(pk)
     return len(ids)

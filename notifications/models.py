@@ -232,7 +232,16 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["webhook", "-created_at"], name="delivery_hook_time")]
+        indexes = [
+            models.Index(fields=["webhook", "-created_at"], name="delivery_hook_time"),
+            # What the reconcile loop looks at every turn (delivery.requeue_stale): the few
+            # deliveries not yet delivered or failed, never the whole log.
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="delivery_open",
+                condition=models.Q(status__in=["pending", "sending", "retrying"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook_id} ({self.status})"

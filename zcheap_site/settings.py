@@ -475,6 +475,8 @@ ASSET_SYNC_SECONDS = envint("ASSET_SYNC_SECONDS", 900)
 # chat server); everything else must resolve to public addresses (the downloader's SSRF rules).
 WEBHOOK_ALLOWED_HOSTS = envlist("WEBHOOK_ALLOWED_HOSTS")
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Deliveries left behind (a lost task, a worker killed mid-send) queued again per reconcile turn.
+WEBHOOK_RETRIES_PER_TURN = envint("WEBHOOK_RETRIES_PER_TURN", 100)
 # --- Spend (price estimates, budgets, balance, usage) ---------------------------------------
 # The unit the gateway shows money in (its display setting): USD, CNY or tokens.
 ZCHEAP_MONEY_UNIT = env("ZCHEAP_MONEY_UNIT", "USD").strip() or "USD"

@@ -135,6 +135,7 @@ def reconcile_loop(token: str) -> dict:
         timezone.now() + timedelta(seconds=settings.RECONCILE_SECONDS),
     )
     _sync_assets_when_due()
+    _retry_webhooks()
     return {k: len(v) if isinstance(v, list) else v for k, v in report.items()}
 
 
@@ -146,6 +147,17 @@ def _refresh_spend_when_due() -> None:
         refresh_when_due()
     except Exception:  # the reconcile loop must go on
         logging.getLogger(__name__).exception("spend refresh could not be queued")
+
+
+def _retry_webhooks() -> None:
+    """Webhook deliveries a lost task or a killed worker left behind are queued again here, a
+    bounded number per turn (WEBHOOK_RETRIES_PER_TURN); `retry_webhooks` does the same."""
+    from notifications.delivery import requeue_stale
+
+    try:
+        requeue_stale(limit=settings.WEBHOOK_RETRIES_PER_TURN)
+    except Exception:  # the reconcile loop must go on
+        logging.getLogger(__name__).exception("webhook deliveries could not be queued again")
 
 
 def _sync_assets_when_due() -> None:

@@ -248,3 +248,53 @@ def test_deliveries_left_behind_are_queued_again(team_a, monkeypatch):
     assert sorted(queued) == sorted([lost.pk, died.pk, overdue.pk])
     assert WebhookDelivery.objects.get(pk=died.pk).status == Status.RETRYING
     assert {fresh.pk, waiting.pk, done.pk}.isdisjoint(queued)
+
+
+def test_the_reconcile_loop_sends_lost_deliveries_again_a_few_per_turn(
+    team_a, receiver, settings, django_capture_on_commit_callbacks
+):
+    """No cron needed: each turn of the worker's reconcile loop queues again (at most
+    WEBHOOK_RETRIES_PER_TURN) deliveries a lost task or a worker killed mid-send left behind,
+    and the next turn does not queue the same ones again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks import default_task_backend
+
+    from gallery.generation import tasks
+
+    default_task_backend.clear()
+    settings.WEBHOOK_RETRIES_PER_TURN = 2
+    hook = _hook(team_a, receiver.url)
+    long_ago = timezone.now() - timedelta(minutes=30)
+    Status = WebhookDelivery.Status
+
+    def make(status, **fields):
+        return WebhookDelivery.objects.create(
+            webhook=hook, event="task.done", status=status, data={"prompt": "fox"}, **fields
+        ).pk
+
+    lost = [
+        make(Status.PENDING, created_at=long_ago),
+        make(Status.SENDING, created_at=long_ago, last_attempt_at=long_ago, attempts=1),
+        make(Status.RETRYING, created_at=long_ago, next_attempt_at=long_ago, attempts=2),
+    ]
+    fresh = make(Status.PENDING)
+
+    def turn() -> list[int]:
+        (loop,) = [r for r in default_task_backend.results if r.task.name == "reconcile_loop"]
+        default_task_backend.clear()
+        tasks.reconcile_loop.call(loop.args[0])
+        return [r.args[0] for r in default_task_backend.results if r.task.name == "deliver_webhook"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.ensure_loops()
+    first, second, third = turn(), turn(), turn()
+    assert len(first) == 2 and len(second) == 1 and third == []
+    assert sorted(first + second) == sorted(lost) and fresh not in first + second
+    for pk in first + second:  # the worker runs what was queued: each one arrives
+        assert delivery.attempt(pk) == "ok"
+    assert len(receiver.requests) == 3
+    assert set(WebhookDelivery.objects.filter(pk__in=lost).values_list("status", flat=True)) == {
+        Status.OK
+    }
