@@ -51,6 +51,9 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    # The language the person last chose in the language switcher ("": never chose one); their
+    # e-mails are written in it (mail_language).
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -62,6 +65,17 @@ class User(AbstractUser):
     @property
     def label(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+    @property
+    def mail_language(self) -> str:
+        """The language to write to this person in: the one they chose, else the site's."""
+        return self.language or settings.LANGUAGE_CODE
+
+    def remember_language(self, code: str) -> None:
+        """Keep CODE (one of settings.LANGUAGES) as the language of this person's e-mails."""
+        if code in dict(settings.LANGUAGES) and code != self.language:
+            User.objects.filter(pk=self.pk).update(language=code)
+            self.language = code
 
 
 class Role(models.TextChoices):

@@ -15,9 +15,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
+from django.views.i18n import set_language as django_set_language
 
 import audit
 from zcheap_site.params import parse_id
@@ -35,6 +37,21 @@ from .forms import (
 from .middleware import SESSION_TEAM_KEY
 from .models import AlreadyMember, Invitation, InvitationUnusable, Membership, Role, Team, User
 from .permissions import can_create_team, redirect_back, team_view
+
+
+@login_not_required
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher (Django's set_language); a signed-in person's choice is also kept
+    on their account, so e-mails to them are written in it."""
+    response = django_set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            code = get_supported_language_variant(request.POST.get("language") or "")
+        except LookupError:
+            return response
+        request.user.remember_language(code)
+    return response
+
 
 # Pages about one object of the old team, and the list page to land on in the new team.
 SECTION_OF = {
@@ -338,13 +355,20 @@ def _send_invitation(request: HttpRequest, invitation: Invitation) -> None:
         reverse("accounts:accept_invitation", args=[invitation.token])
     )
     context = {"team": invitation.team.name, "who": request.user, "link": link}
-    send_mail(
-        _("Invitation to join %(team)s") % context,
-        _(
-            "%(who)s invites you to join %(team)s on Zcheap Studio.\n\n"
-            "Open this link and log in to accept: %(link)s\n"
+    # In the language the invited person chose, if they have an account; else the inviter's.
+    invited = User.objects.filter(email__iexact=invitation.email).exclude(language="").first()
+    with translation.override(invited.language if invited else translation.get_language()):
+        subject = _("Invitation to join %(team)s") % context
+        body = (
+            _(
+                "%(who)s invites you to join %(team)s on Zcheap Studio.\n\n"
+                "Open this link and log in to accept: %(link)s\n"
+            )
+            % context
         )
-        % context,
+    send_mail(
+        subject,
+        body,
         None,
         [invitation.email],
         fail_silently=True,  # the invitation also waits on the person's team page

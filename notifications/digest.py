@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,7 +38,7 @@ def send_daily_digests(now=None) -> int:
         failures = list(failures_since(prefs.user, since))
         if not failures:
             continue
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(prefs.user.mail_language):
             lines = []
             for g in failures:
                 data = {

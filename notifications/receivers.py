@@ -47,7 +47,7 @@ def _email(user, kind: str, data: dict) -> None:
         return
     if not NotificationSettings.of(user).email_long_tasks:
         return
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(user.mail_language):
         text = describe(kind, data)
         subject = f"Zcheap Studio: {text}"[:150]
         body = text + (f"\n\n{data['url']}" if data.get("url") else "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
@@ -80,18 +79,21 @@ def _alert(team: Team, balance: int, threshold: int) -> None:
     admins = Membership.objects.filter(team=team, role__in=[Role.OWNER, Role.ADMIN]).select_related(
         "user"
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Zcheap balance of %(team)s is low") % {"team": team.name}
-        body = _(
-            "The Zcheap balance of the team %(team)s is %(balance)s, below the %(threshold)s you "
-            "set. Top up the Zcheap account so that your team can keep creating."
-        ) % {
-            "team": team.name,
-            "balance": money.format_money(balance),
-            "threshold": money.format_money(threshold),
-        }
-    recipients = [m.user.email for m in admins if m.user.email]
-    if recipients:
+    by_language: dict[str, list[str]] = {}  # one e-mail per language, in each admin's own
+    for m in admins:
+        if m.user.email:
+            by_language.setdefault(m.user.mail_language, []).append(m.user.email)
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            subject = _("Zcheap balance of %(team)s is low") % {"team": team.name}
+            body = _(
+                "The Zcheap balance of the team %(team)s is %(balance)s, below the %(threshold)s "
+                "you set. Top up the Zcheap account so that your team can keep creating."
+            ) % {
+                "team": team.name,
+                "balance": money.format_money(balance),
+                "threshold": money.format_money(threshold),
+            }
         try:
             send_mail(subject, body, None, recipients)
         except Exception:

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
+from accounts.views import set_language
 from gallery import views as gallery_views
 from gallery.generation import public_media
 
@@ -16,7 +15,7 @@ urlpatterns = [
     path("p/<str:token>/", public_media, name="public_media"),
     # The same link ending in the file's name, so Zcheap sees .png/.jpg (contract §0).
     path("p/<str:token>/<str:filename>", public_media, name="public_media_named"),
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("team/audit/", include("audit.urls")),
