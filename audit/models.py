@@ -38,7 +38,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["team", "-created_at", "-id"], name="audit_team_time")]
+        indexes = [
+            models.Index(fields=["team", "-created_at", "-id"], name="audit_team_time"),
+            # The person filter lists everyone with events (filters.people_in_log).
+            models.Index(fields=["team", "actor_label"], name="audit_team_actor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.kind} {self.target}"

@@ -24,6 +24,9 @@ FIELD_LABELS = {
     "days": _("Days in the trash"),
     "group": _("Group"),
     "remote_id": _("Zcheap id"),
+    "owner": _("Owner"),
+    "shared": _("Shared with the team"),
+    "smart": _("Smart board"),
 }
 LIST_SHOWN = 10
 
@@ -40,6 +43,8 @@ def _role_label(value):
 def _value(key: str, value) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
     if key == "role":
         return _role_label(value)
     if key == "base_url" and value == "":

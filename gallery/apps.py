@@ -11,6 +11,10 @@ class GalleryConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        import audit
+
         from . import search, signals  # noqa: F401  (connects the receivers)
+
+        audit.register_kinds({"board.deleted": _("Board deleted")})
 
         post_migrate.connect(search.ensure_sqlite_index, sender=self)

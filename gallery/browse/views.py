@@ -440,10 +440,24 @@ def board_url(board: Board) -> str:
 @team_view(Role.MEMBER)
 def delete_board(request: HttpRequest, board_id: int) -> HttpResponse:
     # Only boards the user can see: a private board is its owner's alone, admins included.
-    board = get_object_or_404(_boards_for(request), pk=board_id)
+    board = get_object_or_404(_boards_for(request).select_related("owner"), pk=board_id)
     if board.owner_id != request.user.id and not request.membership.can_manage:
         raise Http404
-    board.delete()
+    with transaction.atomic():
+        audit.record(
+            request.team,
+            request.user,
+            "board.deleted",
+            board.name,
+            before={
+                "owner": board.owner.email,
+                "shared": board.shared,
+                "smart": board.is_smart,
+                "items": board.items.count(),
+            },
+            request=request,
+        )
+        board.delete()
     messages.success(request, _("Board deleted; its images stay in the gallery."))
     return redirect("gallery:boards")
 

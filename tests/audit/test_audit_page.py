@@ -159,6 +159,41 @@ def test_filter_by_person(alice, mixed_log, member_a):
     assert _targets(alice, "person=system") == ["t-purged"]
 
 
+def test_people_who_left_stay_in_the_person_filter(alice, mixed_log, team_a, member_a):
+    """Bob leaves (his account stays), Carol's account is deleted: both remain choosable by the
+    address their events recorded, and the filter shows exactly their events."""
+    from tests.conftest import make_user
+
+    carol = make_user("carol@example.com", "Carol")
+    Membership.objects.create(team=team_a, user=carol, role=Role.MEMBER)
+    audit.record(team_a, carol, "gallery.deleted", "t-carol")
+    Membership.objects.filter(user=member_a).delete()
+    carol.delete()
+    page = alice.get("/team/audit/").content.decode()
+    assert "bob@example.com (not in the team now)" in page
+    assert "carol@example.com (not in the team now)" in page
+    assert "purge_trash (not in the team now)" not in page  # commands: "System"
+    assert _targets(alice, "person=bob@example.com") == ["t-deleted"]
+    carols = alice.get("/team/audit/?person=carol@example.com").content.decode()
+    assert "t-carol" in carols and "t-deleted" not in carols and "t-role" not in carols
+
+
+def test_the_person_filter_lists_each_person_once_in_few_queries(alice, team_a, owner_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(30):
+        audit.record(team_a, owner_a, "role.changed", f"t{n}")
+    for email in ("gone1@example.com", "gone2@example.com"):
+        for _n in range(5):
+            audit.record(team_a, None, "member.removed", "x", actor_label=email)
+    with CaptureQueriesContext(connection) as queries:
+        page = alice.get("/team/audit/").content.decode()
+    assert page.count("gone1@example.com (not in the team now)") == 1
+    assert page.count("alice@example.com (not in the team now)") == 0  # a member
+    assert len([q for q in queries.captured_queries if "RECURSIVE" in q["sql"]]) == 1
+
+
 def test_filter_by_kind(alice, mixed_log):
     assert _targets(alice, "kind=role.changed") == ["t-role"]
 

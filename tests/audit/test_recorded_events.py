@@ -265,6 +265,31 @@ def test_purging_the_trash_records_per_team_as_the_system(team_a, owner_a, team_
     assert MediaItem.objects.filter(pk=recent[0].pk).exists()
 
 
+def test_deleting_a_board_records_what_it_was(bob, alice, member_a, owner_a, team_a):
+    from gallery.models import Board, BoardItem
+
+    board = Board.objects.create(team=team_a, owner=member_a, name="Spring picks", shared=True)
+    for item in _items(team_a, member_a, 2):
+        BoardItem.objects.create(board=board, item=item)
+    alice.post(f"/boards/{board.pk}/delete/")  # an admin deletes a member's shared board
+    event = only("board.deleted")
+    assert event.actor == owner_a and event.target == "Spring picks"
+    assert event.before == {"owner": "bob@example.com", "shared": True, "smart": False, "items": 2}
+    assert not Board.objects.exists() and MediaItem.objects.count() == 2
+    page = alice.get("/team/audit/?kind=board.deleted").content.decode()
+    assert "Board deleted" in page and "Spring picks" in page
+    chinese = alice.get("/team/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "画板已删除" in chinese
+
+
+def test_a_board_delete_that_is_refused_records_nothing(alice, bob, owner_a, team_a):
+    from gallery.models import Board
+
+    board = Board.objects.create(team=team_a, owner=owner_a, name="Shared", shared=True)
+    assert bob.post(f"/boards/{board.pk}/delete/").status_code == 404  # not his board
+    assert not AuditEvent.objects.filter(kind="board.deleted").exists()
+
+
 # Assets, commands, the admin site -----------------------------------------------------------
 
 
