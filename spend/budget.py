@@ -2,9 +2,10 @@
 
 The check is ONE SQL statement: a conditional UPDATE of the team's budget row and the member's
 row that adds the estimate only where it still fits (and starts a new month on the way), and
-returns the rows it changed. Both rows changed: the tasks may go. Fewer: the transaction's
-savepoint is rolled back and the submit refused. Concurrent submits queue on the rows' locks
-and see each other's spending, so together they never pass a limit (tests/spend, PostgreSQL).
+returns the rows it changed (on PostgreSQL one call of the PL/pgSQL function that locks the two
+rows in id order and runs that UPDATE). Both rows changed: the tasks may go. Fewer: what it
+added is taken back and the submit refused. Concurrent submits queue on the rows' locks and see
+each other's spending, so together they never pass a limit (tests/spend, PostgreSQL).
 """
 
 from __future__ import annotations
