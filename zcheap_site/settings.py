@@ -450,6 +450,10 @@ RECONCILE_SECONDS = envint("RECONCILE_SECONDS", 30)
 # (one is written to the database while the others wait for their replies).
 POLL_CONCURRENCY = envint("POLL_CONCURRENCY", 200)
 POLL_PIPELINES = envint("POLL_PIPELINES", 4)
+# Poll processes per `run_worker` (each its own CPU core at most: httpx is CPU-bound per request).
+POLL_PROCESSES = max(1, envint("POLL_PROCESSES", min(2, os.cpu_count() or 1)))
+# Ingest processes per `run_worker` (database backend), each with INGEST_CONCURRENCY threads.
+INGEST_PROCESSES = max(1, envint("INGEST_PROCESSES", 1))
 # Worker threads per lane in one `run_worker` (database backend): a submit that hangs until its
 # timeout holds one submit thread, the others go on.
 SUBMIT_CONCURRENCY = envint("SUBMIT_CONCURRENCY", 16)

@@ -16,6 +16,7 @@ from .lanes import (
     last_heartbeat,
     rq_lane_worker,
     run_database_lanes,
+    run_lane_threads,
     run_rq_lanes,
     worker_heartbeats,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "public_url",
     "rq_lane_worker",
     "run_database_lanes",
+    "run_lane_threads",
     "run_poll_lane",
     "run_rq_lanes",
     "save_reference",

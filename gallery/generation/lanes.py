@@ -180,12 +180,10 @@ def _lane_worker_class():
     return LaneWorker
 
 
-def run_database_lanes(interval: float) -> None:
-    """Run every lane in threads until SIGTERM/SIGINT; each lane finishes the task at hand."""
+def _lane_workers(queues: dict[str, int], interval: float, name: str):
+    """(LaneWorker per thread, LookTurn per queue) for QUEUES {queue: threads}."""
     Worker = _lane_worker_class()
-
-    name = heartbeat_name()
-    turns = {queue: LookTurn() for queue in lane_sizes()}
+    turns = {queue: LookTurn() for queue in queues}
     workers = [
         Worker(
             turn=turns[queue],
@@ -198,42 +196,89 @@ def run_database_lanes(interval: float) -> None:
             worker_id=f"{name[len(HEARTBEAT_PREFIX) :]}:{queue}:{n}"[:64],
             excluded_queue_names=[],
         )
-        for queue, count in lane_sizes().items()
-        if queue != LOOPS_LANE
+        for queue, count in queues.items()
         for n in range(count)
     ]
-    stopping = threading.Event()
-    children = {
-        LOOPS_LANE: _spawn_lane(LOOPS_LANE, "--interval", str(interval)),
-        POLL_LANE: _spawn_lane(POLL_LANE),
-    }
+    return workers, turns
 
-    def stop(signum, frame):
-        log.warning("%s: finishing the tasks at hand, then stopping", signal.strsignal(signum))
-        stopping.set()
-        for worker in workers:
-            worker.running = False
-        for turn in turns.values():
-            turn.wake_all()
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+def _stop_workers(workers, turns) -> None:
+    for worker in workers:
+        worker.running = False
+    for turn in turns.values():
+        turn.wake_all()
+
+
+def _start_threads(workers, stopping: threading.Event) -> list[threading.Thread]:
     threads = [
         threading.Thread(target=_serve, args=(w, stopping), name=w.worker_id, daemon=True)
         for w in workers
     ]
     for thread in threads:
         thread.start()
+    return threads
+
+
+def run_lane_threads(queue: str, interval: float) -> None:
+    """`run_worker --lane QUEUE` (database backend): that queue's threads (lane_sizes) in this
+    process until SIGTERM/SIGINT; each finishes the task at hand."""
+    name = heartbeat_name()
+    workers, turns = _lane_workers({queue: lane_sizes()[queue]}, interval, name)
+    stopping = threading.Event()
+
+    def stop(signum, frame):
+        stopping.set()
+        _stop_workers(workers, turns)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for thread in _start_threads(workers, stopping):
+        thread.join()
+
+
+def _child_keys() -> dict[str, tuple[str, ...]]:
+    """The lane processes a database-backend `run_worker` starts: {name: run_worker arguments}.
+    Polling and ingesting are CPU-bound (httpx; Django's ORM, Pillow) and each process has one
+    GIL, so they run in processes of their own, POLL_PROCESSES and INGEST_PROCESSES of them."""
+    keys: dict[str, tuple[str, ...]] = {LOOPS_LANE: (LOOPS_LANE,)}
+    keys.update({key: (POLL_LANE,) for key in _poll_keys()})
+    for n in range(1, settings.INGEST_PROCESSES + 1):
+        keys["ingest" if n == 1 else f"ingest:{n}"] = ("ingest",)
+    return keys
+
+
+def run_database_lanes(interval: float) -> None:
+    """Run every lane until SIGTERM/SIGINT; each lane finishes the task at hand: submits and the
+    rest in threads here, the loops, polling and ingests in child processes (_child_keys)."""
+    name = heartbeat_name()
+    in_children = {args[0] for args in _child_keys().values()}
+    workers, turns = _lane_workers(
+        {q: n for q, n in lane_sizes().items() if q not in in_children}, interval, name
+    )
+    stopping = threading.Event()
+
+    def spawn(key: str):
+        return _spawn_lane(*_child_keys()[key], "--interval", str(interval))
+
+    children = {key: spawn(key) for key in _child_keys()}
+
+    def stop(signum, frame):
+        log.warning("%s: finishing the tasks at hand, then stopping", signal.strsignal(signum))
+        stopping.set()
+        _stop_workers(workers, turns)
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threads = _start_threads(workers, stopping)
     log.info("worker %s serving lanes %s", name, lane_sizes())
     while not stopping.is_set():
-        for lane, child in list(children.items()):
+        for key, child in list(children.items()):
             if child.poll() is not None and not stopping.is_set():
-                log.warning("lane %s exited (%s); restarting", lane, child.returncode)
-                extra = ("--interval", str(interval)) if lane == LOOPS_LANE else ()
-                children[lane] = _spawn_lane(lane, *extra)
+                log.warning("lane %s exited (%s); restarting", key, child.returncode)
+                children[key] = spawn(key)
         _beat_safely(name)
         alive = all(child.poll() is None for child in children.values())
         stopping.wait(HEARTBEAT_EVERY if alive else 1)
@@ -274,17 +319,22 @@ def run_rq_lanes() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while not stopping.is_set():
-        for queue in [*settings.TASK_QUEUES, POLL_LANE]:
+        for queue in [*settings.TASK_QUEUES, *_poll_keys()]:
             child = children.get(queue)
             if (child is None or child.poll() is not None) and not stopping.is_set():
                 if child is not None:
                     log.warning("lane %s exited (%s); restarting", queue, child.returncode)
-                children[queue] = _spawn_lane(queue)
+                children[queue] = _spawn_lane(queue.split(":")[0])
         _beat_safely(name)
         stopping.wait(HEARTBEAT_EVERY if all(c.poll() is None for c in children.values()) else 1)
     for child in children.values():
         child.wait()
     WorkerLoop.objects.filter(name=name).delete()
+
+
+def _poll_keys() -> list[str]:
+    """One name per poll process (settings.POLL_PROCESSES): poll, poll:2, ..."""
+    return [POLL_LANE] + [f"{POLL_LANE}:{n}" for n in range(2, settings.POLL_PROCESSES + 1)]
 
 
 def _spawn_lane(queue: str, *args: str) -> subprocess.Popen:

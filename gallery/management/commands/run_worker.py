@@ -21,7 +21,6 @@ and write their results, so no row stays leased; only a SIGKILL leaves leases to
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from gallery.generation import (
@@ -29,6 +28,7 @@ from gallery.generation import (
     ensure_loops,
     rq_lane_worker,
     run_database_lanes,
+    run_lane_threads,
     run_poll_lane,
     run_rq_lanes,
 )
@@ -56,6 +56,6 @@ class Command(BaseCommand):
         elif settings.TASK_BACKEND == "rq":
             run_rq_lanes()
         elif lane:
-            call_command("db_worker", interval=interval, queue_name=lane, reload=False)
+            run_lane_threads(lane, interval)
         else:
             run_database_lanes(interval)
