@@ -9,7 +9,7 @@ so the poll loop is busy all the time; a worker starts; after it has polled for 
 image tasks are created at once the way the create form does (enqueued on commit). Printed:
 - 100 queued submits: seconds from creating them to the last one reaching the fake upstream,
   and the largest gap between two consecutive submits;
-- poll lag: every 0.5 s, how overdue the most overdue unleased in-flight row is (p50/p95/max);
+- poll lag: every 0.5 s, how overdue the most overdue in-flight row is (p50/p95/max);
 - upstream done -> stored: from a task finishing upstream to its row being done (p50/p95), and
   how many finished tasks were stored by the end.
 """
@@ -225,15 +225,16 @@ def _cpu_by_lane(workers) -> dict[str, float]:
 
 
 def _oldest_poll_lag() -> float:
-    from django.db.models import Min, Q
+    """How overdue the most overdue in-flight row is, leased or not: a row claimed by a poll
+    process whose request has not been answered yet is still waiting (before 1 Dec leased rows
+    were left out, which flattered the figure)."""
+    from django.db.models import Min
 
     from gallery.models import Generation, State
 
     now = timezone.now()
     oldest = Generation.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-        state__in=[State.SUBMITTED, State.RUNNING],
-        next_poll_at__lte=now,
+        state__in=[State.SUBMITTED, State.RUNNING], next_poll_at__lte=now
     ).aggregate(at=Min("next_poll_at"))["at"]
     return (now - oldest).total_seconds() if oldest else 0.0
 
