@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import OrderedDict, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -36,6 +37,11 @@ from . import worker
 log = logging.getLogger(__name__)
 
 IDLE_MAX = 1.0  # seconds: how long an idle pipeline sleeps before it looks again at most
+IDLE_MIN = 0.1  # seconds: rows due within this are claimed together
+# Phases after which nothing changed for the submit queue: a batch of only these does not
+# look for submits to send (a cap slot frees when a task ends), except every DISPATCH_EVERY.
+QUIET_PHASES = frozenset({"waiting", "running", "error", "late"})
+DISPATCH_EVERY = 1.0
 MAX_CLIENTS = 64  # long-lived clients kept (one per team key); the least recently used closes
 
 
@@ -51,6 +57,7 @@ class Poller:
         self.batch_size = batch_size or settings.POLL_BATCH_SIZE
         self.pipelines = pipelines or settings.POLL_PIPELINES
         self.polled = 0
+        self._dispatched_at = 0.0
         self._clients: OrderedDict[tuple, object] = OrderedDict()
         self._db = ThreadPoolExecutor(self.pipelines, thread_name_prefix="poll-db")
 
@@ -78,6 +85,10 @@ class Poller:
 
     async def _main(self, stopping: threading.Event) -> None:
         self._limit = asyncio.Semaphore(self.concurrency)
+        # One pipeline claims at a time; an idle one sleeps holding the turn, so a quiet
+        # process looks at the database once per wake-up, not once per pipeline (a trickle of
+        # due rows had eight pipelines of two processes each claiming one row at a time).
+        self._claiming = asyncio.Lock()
         try:
             await asyncio.gather(*(self._pipeline(stopping) for _ in range(self.pipelines)))
         finally:
@@ -89,11 +100,12 @@ class Poller:
         loop = asyncio.get_running_loop()
         while not stopping.is_set():
             try:
-                batch = await loop.run_in_executor(self._db, self._claim)
-                if not batch:
-                    wait = await loop.run_in_executor(self._db, _until_next_due)
-                    await asyncio.sleep(wait)
-                    continue
+                async with self._claiming:
+                    batch = await loop.run_in_executor(self._db, self._claim)
+                    if not batch:
+                        wait = await loop.run_in_executor(self._db, _until_next_due)
+                        await asyncio.sleep(wait)
+                        continue
                 results = await self.fetch(batch)
                 await loop.run_in_executor(self._db, self._write, batch, results)
             except Exception:  # the database is away for a moment: back off, keep the process
@@ -118,9 +130,13 @@ class Poller:
                 failed[0].upstream_message or type(failed[0]).__name__,
             )
         outcomes = worker.apply_polls(batch, results, worker._now())
-        if "success" in outcomes.values():
+        phases = set(outcomes.values())
+        if "success" in phases:
             dispatch_ingests()  # in fair order (fairness.py), a lane's worth at a time
-        dispatch_submits()  # slots this batch freed, backoffs that ended
+        now = time.monotonic()
+        if phases - QUIET_PHASES or now - self._dispatched_at >= DISPATCH_EVERY:
+            self._dispatched_at = now
+            dispatch_submits()  # slots this batch freed, backoffs that ended
         self.polled += len(batch)
 
     async def fetch(self, batch: list[Generation]) -> dict[int, object]:
@@ -179,13 +195,13 @@ class _Bounded:
 
 
 def _until_next_due() -> float:
-    """Seconds until the next row is due (at most IDLE_MAX, at least 50 ms)."""
+    """Seconds until the next row is due (at most IDLE_MAX, at least IDLE_MIN)."""
     close_old_connections()
     now = worker._now()
     due = Generation.objects.filter(worker._due(now)).aggregate(at=Min("next_poll_at"))["at"]
     if due is None:
         return IDLE_MAX
-    return min(IDLE_MAX, max(0.05, (due - now) / timedelta(seconds=1)))
+    return min(IDLE_MAX, max(IDLE_MIN, (due - now) / timedelta(seconds=1)))
 
 
 def run_poll_lane() -> None:
