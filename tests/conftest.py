@@ -57,6 +57,9 @@ def _close_file_responses(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path_factory):
+    from gallery.generation import fairness
+
+    fairness._alive_cache = (0.0, 0)  # live workers are counted anew in each test
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
     # Each test its own demo simulator (tasks, counters, asset quota): no test sees another's.

@@ -33,6 +33,7 @@ are small queries.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -194,11 +195,24 @@ def queue_depth(concurrency: int) -> int:
     is not stuck behind a long line."""
     if settings.FAIR_QUEUE_DEPTH > 0:
         return settings.FAIR_QUEUE_DEPTH
+    return max(2, concurrency) * max(1, _workers_alive())
+
+
+_alive_cache: tuple[float, int] = (0.0, 0)
+ALIVE_CACHE_SECONDS = 5.0  # heartbeats come every 5 s: counting them per dispatch told nothing new
+
+
+def _workers_alive() -> int:
+    global _alive_cache
+    now = time.monotonic()
+    if now - _alive_cache[0] < ALIVE_CACHE_SECONDS:
+        return _alive_cache[1]
     alive = WorkerLoop.objects.filter(
         name__startswith=HEARTBEAT_PREFIX,
         run_at__gte=timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_AGE),
     ).count()
-    return max(2, concurrency) * max(1, alive)
+    _alive_cache = (now, alive)
+    return alive
 
 
 def _candidates(rows, per_member: int) -> list[Candidate]:
@@ -273,14 +287,10 @@ def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     candidates = _candidates(downloading.filter(free, no_task_queued(now)), room)
     if not candidates:
         return []
-    # Load: everything each team and member has going (in flight or being stored), so the
-    # results of a member with one task are stored before a burst's.
-    teams, members = _loads(
-        Generation.objects.filter(
-            state__in=[*IN_FLIGHT_STATES, State.DOWNLOADING],
-            team_id__in={c.team_id for c in candidates},
-        )
-    )
+    # Load: the results each team and member has waiting to be stored, so a member's one
+    # result is stored before a burst's hundreds. (Counting everything in flight as well
+    # scanned every in-flight row per dispatch: 17 ms at 5,000 in flight.)
+    teams, members = _loads(downloading.filter(team_id__in={c.team_id for c in candidates}))
     return [
         (c.pk, queue_priority(load)) for c, load in fair_picks(candidates, teams, members, room)
     ]
@@ -304,6 +314,12 @@ def claim_submit(generation_id: int, now: datetime, claim: Callable[[], int]) ->
         return "skipped"
     team_id, user_id = owner
     team_cap, member_cap = caps()
+    if not (team_cap or member_cap):
+        # No cap to hold exactly: no lock either (every submit thread of every worker queued on
+        # the team's one row: 33 ms a claim at 5,000 in flight). A backoff is read as it is.
+        if TeamThrottle.objects.filter(pk=team_id, backoff_until__gt=now).exists():
+            return "backoff"
+        return "claimed" if claim() == 1 else "skipped"
     _throttle_row(team_id)
     with transaction.atomic():
         throttle = TeamThrottle.objects.select_for_update().get(pk=team_id)
