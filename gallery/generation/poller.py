@@ -101,6 +101,8 @@ class Poller:
         while not stopping.is_set():
             try:
                 async with self._claiming:
+                    if stopping.is_set():  # stopped while waiting for the turn
+                        break
                     batch = await loop.run_in_executor(self._db, self._claim)
                     if not batch:
                         wait = await loop.run_in_executor(self._db, _until_next_due)

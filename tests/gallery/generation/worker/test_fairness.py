@@ -254,3 +254,44 @@ def test_backoff_only_ever_grows_and_repeated_limits_double_it(team_a):
     assert (first - now).total_seconds() == 2 and (second - now).total_seconds() == 4
     fairness.slow_down(team_a.pk, 1, now)  # a shorter Retry-After does not cut it short
     assert TeamThrottle.objects.get(pk=team_a.pk).backoff_until == second
+
+
+def test_without_caps_a_team_in_backoff_still_waits(make_generation, settings, clear_queue):
+    """With no cap set the submit claim takes no team lock, but a backoff still holds it."""
+    settings.FAIR_MEMBER_MAX_IN_FLIGHT = 0
+    settings.FAIR_TEAM_MAX_IN_FLIGHT = 0
+    limited = make_generation(prompt="[sim:429] a fox")
+    waiting = make_generation(prompt="a second fox")
+    assert worker.submit_one(limited.pk) == "retry"
+    assert worker.submit_one(waiting.pk) == "deferred"
+    TeamThrottle.objects.filter(pk=limited.team_id).update(
+        backoff_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert worker.submit_one(waiting.pk) == "submitted"
+
+
+def test_a_dispatch_running_in_this_process_is_not_run_twice(make_generation, monkeypatch):
+    """Two threads dispatching at once picked the same rows and raced for each: the second now
+    leaves it to the first."""
+    inside = threading.Event()
+    release = threading.Event()
+    calls = []
+
+    def slow_picks(now=None):
+        calls.append(1)
+        inside.set()
+        release.wait(5)
+        return []
+
+    monkeypatch.setattr(fairness, "submits_to_send", slow_picks)
+    first = threading.Thread(target=tasks.dispatch_submits)
+    first.start()
+    assert inside.wait(5)
+    try:
+        assert tasks.dispatch_submits() == 0  # skipped, not blocked
+    finally:
+        release.set()
+        first.join(5)
+    assert len(calls) == 1
+    tasks.dispatch_submits()  # free again once the first is done
+    assert len(calls) == 2

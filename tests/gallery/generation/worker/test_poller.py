@@ -159,3 +159,29 @@ def _image_task(status: str, url: str = ""):
     from zcheap import types as t
 
     return t.ImageTask(task_id="x", status=status, url=url, urls=(url,) if url else ())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_poll_process_looks_at_the_database_once_per_wake_up(monkeypatch):
+    """Four idle pipelines take turns: one looks (then sleeps holding the turn), the others
+    wait, so an idle process claims about once a second, not four times."""
+    from gallery.generation import poller as poller_module
+
+    claims = []
+    poller = Poller(concurrency=4, batch_size=10, pipelines=4)
+    original = poller._claim
+
+    def counting():
+        claims.append(time.monotonic())
+        return original()
+
+    monkeypatch.setattr(poller, "_claim", counting)
+    monkeypatch.setattr(poller_module, "IDLE_MAX", 0.5)
+    stopping = threading.Event()
+    thread = threading.Thread(target=poller.run, args=(stopping,))
+    thread.start()
+    time.sleep(2.0)
+    stopping.set()
+    thread.join(10)
+    # About 2.0 / 0.5 = 4 looks (5 at most); four pipelines each looking would be 16.
+    assert 2 <= len(claims) <= 6, len(claims)
