@@ -280,9 +280,11 @@ def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     # queries. A colleague's single result still goes ahead of those waiting (task priority).
     depth = queue_depth(settings.INGEST_CONCURRENCY * INGEST_QUEUE_PER_THREAD)
     room = depth - downloading.filter(_task_waiting(now)).count()
-    if room <= 0 or room < depth // 2:
-        # Half the queue still waits: top it up later, several at once (every ingest task asks
-        # when it ends; picking one at a time cost more than the pick).
+    if room <= 0 or room < depth // INGEST_QUEUE_PER_THREAD:
+        # Most of the queue still waits: top it up when a thread's worth is free, several at
+        # once (every ingest task asks when it ends; picking one at a time cost more than the
+        # pick). A colleague's result waits for at most that many to start (as with a queue of
+        # one per thread) and then goes first.
         return []
     candidates = _candidates(downloading.filter(free, no_task_queued(now)), room)
     if not candidates:
