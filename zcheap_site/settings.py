@@ -457,7 +457,7 @@ INGEST_PROCESSES = max(1, envint("INGEST_PROCESSES", 1))
 # Worker threads per lane in one `run_worker` (database backend): a submit that hangs until its
 # timeout holds one submit thread, the others go on.
 SUBMIT_CONCURRENCY = envint("SUBMIT_CONCURRENCY", 16)
-INGEST_CONCURRENCY = envint("INGEST_CONCURRENCY", 4)
+INGEST_CONCURRENCY = envint("INGEST_CONCURRENCY", 8)
 # Fair share (gallery/generation/fairness.py): caps on requests in flight (being sent, sent or
 # running at Zcheap) per team and per member; 0 means no cap. A capped task waits in the queue.
 FAIR_TEAM_MAX_IN_FLIGHT = envint("FAIR_TEAM_MAX_IN_FLIGHT", 0)
