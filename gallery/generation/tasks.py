@@ -129,7 +129,7 @@ def run_generation(generation_id: int) -> str:
 
 @task(queue_name="ingest")
 def ingest_generation(generation_id: int) -> bool:
-    _task_started(generation_id)
+    # The claim in ingest_one says the queued task has started (one UPDATE, not two).
     done = worker.ingest_one(generation_id)
     dispatch_ingests()
     return done

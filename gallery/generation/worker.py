@@ -528,6 +528,9 @@ def ingest_one(generation_id: int) -> bool:
         state=State.DOWNLOADING,
     ).update(lease_until=now + _lease(), attempts=F("attempts") + 1, task_queued_for=None)
     if claimed != 1:
+        # Not ours now (another worker holds it, or it is no longer downloading): the queued
+        # task that brought us here has run, so another may be queued later.
+        Generation.objects.filter(pk=generation_id).update(task_queued_for=None)
         return False
     generation = Generation.objects.select_related("team", "parent").get(pk=generation_id)
     if generation.attempts > MAX_INGEST_ATTEMPTS:
