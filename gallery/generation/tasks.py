@@ -53,22 +53,21 @@ _dispatching = {"submit": threading.Lock(), "ingest": threading.Lock()}
 
 def dispatch_submits() -> int:
     """Enqueue submits for the rows fairness picks now; returns how many were enqueued."""
-    if not _dispatching["submit"].acquire(blocking=False):
-        return 0
-    try:
-        return sum(enqueue_submit(pk, priority=p) for pk, p in fairness.submits_to_send())
-    finally:
-        _dispatching["submit"].release()
+    return _dispatch("submit", fairness.submits_to_send, enqueue_submit)
 
 
 def dispatch_ingests() -> int:
     """Enqueue ingests (downloads) for the finished rows fairness picks now."""
-    if not _dispatching["ingest"].acquire(blocking=False):
+    return _dispatch("ingest", fairness.ingests_to_send, enqueue_ingest)
+
+
+def _dispatch(kind: str, picks, enqueue) -> int:
+    if not _dispatching[kind].acquire(blocking=False):
         return 0
     try:
-        return sum(enqueue_ingest(pk, priority=p) for pk, p in fairness.ingests_to_send())
+        return sum(enqueue(pk, priority=p) for pk, p in picks())
     finally:
-        _dispatching["ingest"].release()
+        _dispatching[kind].release()
 
 
 def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:

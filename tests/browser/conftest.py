@@ -82,6 +82,13 @@ def phone(browser, live_server):
     assert not violations, "CSP violations:\n" + "\n".join(violations)
 
 
+def speak(screen, url: str, lang: str) -> None:
+    """Pages of URL's site come in LANG for SCREEN (the language cookie the switcher sets)."""
+    from django.conf import settings
+
+    screen.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": url}])
+
+
 def login(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)

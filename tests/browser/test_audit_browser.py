@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import translation
 
 from accounts.models import Membership, Role
-from tests.browser.conftest import login
+from tests.browser.conftest import login, speak
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,9 +22,7 @@ def test_an_owner_changes_a_role_and_sees_it_in_the_audit_log(
     request, live_server, device, lang, team_a, owner_a, member_a
 ):
     screen = request.getfixturevalue(device)
-    screen.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}]
-    )
+    speak(screen, live_server.url, lang)
     with translation.override(lang):
         kind_label, admin_label = str(translation.gettext("Role changed")), str(Role.ADMIN.label)
         member_label = str(Role.MEMBER.label)

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import translation
 
 import audit
 from accounts.models import Membership
 from gallery.models import Board
-from tests.browser.conftest import login
+from tests.browser.conftest import login, speak
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,9 +25,7 @@ def test_a_deleted_board_and_a_former_member_show_in_the_audit_log(
     request, live_server, device, lang, team_a, owner_a, member_a
 ):
     screen = request.getfixturevalue(device)
-    screen.context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": live_server.url}]
-    )
+    speak(screen, live_server.url, lang)
     with translation.override(lang):
         deleted_label = str(translation.gettext("Board deleted"))
         left_label = str(translation.gettext("%(email)s (not in the team now)")) % {

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from gallery.models import Board, BoardItem
 from sharing.models import ReviewLink, ReviewVerdict
-from tests.browser.conftest import login, watch_csp
+from tests.browser.conftest import login, speak, watch_csp
 from tests.conftest import PASSWORD
 from tests.factories import make_generation, make_item
 from tests.notifications.receiver import Receiver
@@ -173,9 +173,7 @@ def test_send_test_reaches_a_local_receiver_signed(
         screen = phone if language == "zh-hans" else page
         login(screen, "alice@example.com", PASSWORD)
         if language == "zh-hans":
-            screen.context.add_cookies(
-                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans", "url": screen.url}]
-            )
+            speak(screen, screen.url, "zh-hans")
         screen.goto("/team/")
         expect(screen.locator("[data-bell]")).to_be_visible()  # on a phone too, not behind ☰
         screen.click("a[href='/team/webhooks/']")

@@ -23,16 +23,6 @@ from .receiver import Receiver
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def immediate_tasks(settings):
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-            "QUEUES": settings.TASK_QUEUES,
-        }
-    }
-
-
 def choose(client, language: str):
     return client.post("/i18n/setlang/", {"language": language, "next": "/"})
 

@@ -23,16 +23,6 @@ from tests.factories import make_generation, make_item
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def immediate_tasks(settings):
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-            "QUEUES": settings.TASK_QUEUES,
-        }
-    }
-
-
 def _finish(generation, state=State.DONE, **fields):
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert generation.transition(generation.state, state, **fields)
