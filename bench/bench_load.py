@@ -325,7 +325,18 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--items", type=int, default=2000, help="gallery items to browse")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README: 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="gunicorn workers (default: deploy/gunicorn.conf.py's)",
+    )
+    parser.add_argument("--threads", type=int, default=0, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        help="sync workers (the bench before 1 Dec) instead of gthread",
+    )
     parser.add_argument("--worker-rate", type=float, default=50, help="poll results written/s")
     parser.add_argument("--conn-max-age", default="", help="override CONN_MAX_AGE (e.g. 0)")
     args = parser.parse_args()
@@ -333,14 +344,19 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still stop gunicorn when killed
     sessions = prepare(tabs, args.cards, args.items)
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_BIND": f"127.0.0.1:{port}"}
     if args.conn_max_age:
         env["CONN_MAX_AGE"] = args.conn_max_age
+    if args.workers:
+        env["GUNICORN_WORKERS"] = str(args.workers)
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
+    # The deployment's own gunicorn settings (deploy/gunicorn.conf.py), as systemd starts it.
+    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+    if args.sync:
+        command += ["-k", "sync"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "zcheap_site.wsgi", "-w", str(args.workers)]
-        + ["-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
+        [*command, "zcheap_site.wsgi", "--log-level", "warning"], cwd=ROOT, env=env
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -352,7 +368,7 @@ def main() -> None:
                 time.sleep(0.2)
         connection.close()
         # Warm every worker (imports, first connection) before the clock starts.
-        for _ in range(4 * args.workers):
+        for _ in range(20):
             httpx.get(f"{base}/healthz", timeout=5)
         workers = children_of(server.pid)
         server_pids = [server.pid, *workers]
@@ -394,7 +410,11 @@ def main() -> None:
     with_cards = sum(1 for n in out["cards"] if n)
     db = connection.vendor
     cma = args.conn_max_age or "default (60)"
-    print(f"\n{db}, gunicorn -w {args.workers}, CONN_MAX_AGE {cma}, {seconds:.0f} s")
+    shape = "sync" if args.sync else f"gthread × {args.threads or 'conf'} threads"
+    print(
+        f"\n{db}, gunicorn -c deploy/gunicorn.conf.py, {len(workers)} workers ({shape}), "
+        f"CONN_MAX_AGE {cma}, {seconds:.0f} s"
+    )
     print(f"{tabs} tabs × {args.cards} live cards, {args.browsers} browsing; stand-in worker:")
     print(f"  {counts[0]} 'still processing' writes, {counts[1]} progress steps")
     print(
