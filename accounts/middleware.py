@@ -5,15 +5,30 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
+from .backends import RENAMED
 from .models import Membership
 
 SESSION_TEAM_KEY = "current_team_id"
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, for sessions signed in before the backends moved to accounts.backends too."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        session = request.session
+        if session.session_key is not None:  # no cookie: nothing to read (no query)
+            renamed = RENAMED.get(session.get(BACKEND_SESSION_KEY, ""))
+            if renamed is not None:
+                session[BACKEND_SESSION_KEY] = renamed
+        super().process_request(request)
 
 
 class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -49,7 +64,11 @@ class CurrentTeamMiddleware:
         request.memberships = []
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            memberships = list(Membership.objects.for_user(user))
+            # Read with the user by accounts.backends (one query); a user from elsewhere (a
+            # custom backend, a login earlier in this request) gets the query of its own.
+            memberships = getattr(user, "preloaded_memberships", None)
+            if memberships is None:
+                memberships = list(Membership.objects.for_user(user))
             request.memberships = memberships
             wanted = request.session.get(SESSION_TEAM_KEY)
             current = next((m for m in memberships if m.team_id == wanted), None)

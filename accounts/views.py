@@ -506,6 +506,6 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         except IntegrityError:  # the same e-mail signed up a moment ago
             form.add_error("email", AcceptInvitationForm.EXISTS_MESSAGE)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.ModelBackend")
             return _joined(request, invitation)
     return _invitation_page(request, invitation, status=400 if form.errors else 200, form=form)

@@ -20,7 +20,7 @@ import spend
 from accounts.models import Role
 from accounts.permissions import redirect_back, require_role, team_view
 from gallery.browse import team_members
-from gallery.models import ACTIVE_STATES, Generation, Kind, MediaItem, State
+from gallery.models import ACTIVE_STATES, Generation, Kind, MediaItem, State, card_versions
 from presets import preset_initial
 from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id, parse_ids
@@ -209,11 +209,7 @@ def cards_poll(request: HttpRequest) -> HttpResponse:
             version_shown = parse_id(version)
             shown[number] = -1 if version_shown is None else version_shown  # unknown: send it
     # Versions first (one small query); full cards only for the few that changed.
-    current = list(
-        Generation.objects.filter(team=request.team, pk__in=shown).values_list(
-            "pk", "card_version", "state"
-        )
-    )
+    current = card_versions(request.team.pk, list(shown))
     stale = [pk for pk, version, _state in current if version != shown[pk]]
     active = [pk for pk, _version, state in current if state in ACTIVE_STATES]
     changed = list(_generations(request).filter(pk__in=stale)) if stale else []
