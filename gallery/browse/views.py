@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,12 +22,13 @@ from accounts.models import Role
 from accounts.permissions import redirect_back, team_view
 from gallery import choices
 from gallery.models import Board, BoardItem, Favourite, Generation, MediaItem
+from sharing.models import ReviewVerdict
 from zcheap_site.compression import compress_html
 from zcheap_site.params import parse_id, parse_ids
 
 from . import listings, tiles, zips
 from .compare import MAX_ITEMS, MIN_ITEMS, comparison
-from .filters import GalleryFilters, gallery_queryset, of_team, page_of
+from .filters import GalleryFilters, gallery_queryset, page_of
 
 MAX_SELECTION = 500
 ALL_MODELS = list(choices.MODEL_NAMES.items())
@@ -93,8 +93,11 @@ def _item(request: HttpRequest, item_id: int) -> MediaItem:
     )
 
 
-def lineage(item: MediaItem) -> dict:
-    """Parent and children across engines: what this came from and what was made from it."""
+def lineage(item: MediaItem, sources: list[int], made: list[int]) -> dict:
+    """Parent and children across engines: what this came from and what was made from it.
+
+    SOURCES and MADE are ITEM's links as `_around` reads them (most items have none: no query).
+    """
     generation = item.generation
     parents, children = [], []
     if generation is not None:
@@ -103,8 +106,7 @@ def lineage(item: MediaItem) -> dict:
             if generation.parent_index:
                 acted_on = acted_on.filter(index=generation.parent_index - 1)
             parents += list(acted_on[:4])
-        sources, made = _links(item)
-        if sources:  # most items have no lineage: one query above, none here
+        if sources:
             parents += [
                 i
                 for i in MediaItem.objects.filter(pk__in=sources, deleted_at__isnull=True)
@@ -119,73 +121,92 @@ def lineage(item: MediaItem) -> dict:
     return {"parents": parents[:8], "children": children}
 
 
-def _links(item: MediaItem) -> tuple[list[int], list[int]]:
-    """(the items ITEM's task used as references, the tasks made from ITEM), in one query.
+# _around's parts: table names and the team condition are filled in, values are parameters.
+AROUND_ITEM = [
+    "SELECT 'n', id FROM (SELECT id FROM {items} WHERE {team} AND deleted_at IS NULL AND id > %s "
+    "ORDER BY team_id DESC, id LIMIT 1) n",
+    "SELECT 'o', id FROM (SELECT id FROM {items} WHERE {team} AND deleted_at IS NULL AND id < %s "
+    "ORDER BY team_id, id DESC LIMIT 1) o",
+    "SELECT 'f', item_id FROM {favourites} WHERE user_id = %s AND item_id = %s",
+    "SELECT 'v', x FROM (SELECT item_id AS x FROM {verdicts} WHERE item_id = %s LIMIT 1) v",
+]
+AROUND_TASK = [
+    "SELECT 's', x FROM (SELECT mediaitem_id AS x FROM {through} WHERE generation_id = %s "
+    "LIMIT 100) s",
+    "SELECT 'm', x FROM (SELECT id AS x FROM {generations} WHERE parent_id = %s "
+    "AND parent_index = %s LIMIT 100) a",
+    "SELECT 'm', x FROM (SELECT generation_id AS x FROM {through} WHERE mediaitem_id = %s "
+    "LIMIT 100) r",
+]
 
-    Three index lookups in one UNION ALL (the references table by task and by item, the parent
-    FK), never a scan: the OR of them across a join made PostgreSQL and SQLite read every
-    generation. Index gen_parent; the items queries filter by team (a team filter here made
-    SQLite walk the team's index instead).
+
+def _around(item: MediaItem, user_id: int | None) -> dict:
+    """What the item page shows around ITEM, in one query of index lookups (UNION ALL).
+
+    `newer`/`older`: the team's next live item either way (the team index, walked as
+    gallery_queryset does; see of_team); `is_favourite`: whether USER_ID marked it; `reviewed`:
+    whether any reviewer gave it a verdict (most items have none: the page then skips the
+    verdicts query, sharing's `item_reviews`); `sources`: the
+    items ITEM's task used as references; `made`: the tasks made from ITEM (MJ actions on its
+    picture, by index gen_parent, and tasks that used it as a reference). Plain SQL on purpose:
+    building the same as ORM subqueries and a union cost more CPU than the rest of the page's
+    queries together (bench_pages, item detail). Each part is an index lookup, never a scan
+    (an OR of them across a join made both databases read every generation;
+    tests/gallery/test_query_counts.py EXPLAINs every query at 100,000 items).
     """
-    generation = item.generation
-    through = Generation.source_items.through.objects
-    sources = (
-        through.filter(generation=generation)
-        .annotate(made=Value(False))
-        .values_list("mediaitem_id", "made")
-    )
-    acted_on = (
-        Generation.objects.filter(parent=generation, parent_index=item.index + 1)
-        .order_by()
-        .annotate(made=Value(True))
-        .values_list("pk", "made")
-    )
-    referenced = (
-        through.filter(mediaitem=item)
-        .annotate(made=Value(True))
-        .values_list("generation_id", "made")
-    )
-    rows = list(sources.union(acted_on, referenced, all=True)[:100])
-    return [pk for pk, made in rows if not made], list(
-        dict.fromkeys(pk for pk, made in rows if made)
-    )[:50]
+    if connection.vendor == "postgresql":  # the team as a range keeps team_id in the order
+        team, team_params = "team_id >= %s AND team_id <= %s", [item.team_id, item.team_id]
+    else:
+        team, team_params = "team_id = %s", [item.team_id]
+    tables = {
+        "items": MediaItem._meta.db_table,
+        "favourites": Favourite._meta.db_table,
+        "verdicts": ReviewVerdict._meta.db_table,
+        "through": Generation.source_items.through._meta.db_table,
+        "generations": Generation._meta.db_table,
+        "team": team,
+    }
+    parts = AROUND_ITEM if item.generation_id is None else AROUND_ITEM + AROUND_TASK
+    params = [*team_params, item.pk, *team_params, item.pk, user_id, item.pk, item.pk]
+    if item.generation_id is not None:
+        params += [item.generation_id, item.generation_id, item.index + 1, item.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts).format(**tables), params)
+        rows = cursor.fetchall()
+    found: dict[str, list[int]] = {"n": [], "o": [], "f": [], "v": [], "s": [], "m": []}
+    for kind, pk in rows:
+        found[kind].append(pk)
+    return {
+        "newer": found["n"][0] if found["n"] else None,
+        "older": found["o"][0] if found["o"] else None,
+        "is_favourite": bool(found["f"]),
+        "reviewed": bool(found["v"]),
+        "sources": found["s"],
+        "made": list(dict.fromkeys(found["m"]))[:50],
+    }
 
 
 def made_from(item: MediaItem) -> list[int]:
     """Generations that used ITEM: MJ actions on its image, and tasks with it as a reference."""
-    return _links(item)[1]
+    return _around(item, None)["made"]
 
 
 @compress_html
 @require_safe
 @team_view()
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    # The neighbours and the favourite mark come with the item (subqueries of its one query) and
-    # the boards from the cached filter list: 6 queries instead of 10.
-    neighbours = MediaItem.objects.filter(of_team(request.team), deleted_at__isnull=True)
-    newer = (
-        neighbours.filter(pk__gt=OuterRef("pk"))
-        .order_by("-team_id", "pk")  # the team index backwards (see gallery_queryset)
-        .values("pk")[:1]
-    )
-    older = neighbours.filter(pk__lt=OuterRef("pk")).order_by("team_id", "-pk").values("pk")[:1]
-    item = get_object_or_404(
-        MediaItem.objects.select_related("user", "generation", "generation__parent").annotate(
-            newer_pk=Subquery(newer),
-            older_pk=Subquery(older),
-            is_favourite=Exists(Favourite.objects.filter(user=request.user, item=OuterRef("pk"))),
-        ),
-        pk=item_id,
-        team=request.team,
-        deleted_at__isnull=True,
-    )
+    # The item as its bare render reads it; its neighbours, favourite mark and lineage links in
+    # one plain-SQL query (_around); the boards from the cached filter list.
+    item = _item(request, item_id)
+    around = _around(item, request.user.pk)
     context = {
         "item": item,
         "g": item.generation,
-        **lineage(item),
-        "is_favourite": item.is_favourite,
-        "newer": item.newer_pk,
-        "older": item.older_pk,
+        **lineage(item, around["sources"], around["made"]),
+        "is_favourite": around["is_favourite"],
+        "newer": around["newer"],
+        "older": around["older"],
+        "reviewed": around["reviewed"],
         "boards": [b for b in listings.boards(request.team, request.user) if not b.is_smart],
         "can_delete": _can_delete(request, item),
     }

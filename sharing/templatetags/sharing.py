@@ -12,12 +12,18 @@ register = template.Library()
 
 
 @register.inclusion_tag("sharing/_item_reviews.html", takes_context=True)
-def item_reviews(context, item):
+def item_reviews(context, item, reviewed=True):
+    """The verdicts on ITEM and the form for a new link. REVIEWED=False: the caller knows that
+    nobody gave ITEM a verdict (the item page reads that with its other lookups): no query."""
     request = context["request"]
     membership = getattr(request, "membership", None)
-    verdicts = list(
-        ReviewVerdict.objects.filter(item=item, link__team=request.team).select_related("link")[:20]
-    )
+    verdicts = []
+    if reviewed:
+        verdicts = list(
+            ReviewVerdict.objects.filter(item=item, link__team=request.team).select_related("link")[
+                :20
+            ]
+        )
     return {
         "item": item,
         "verdicts": verdicts,

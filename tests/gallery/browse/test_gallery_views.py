@@ -231,6 +231,38 @@ def test_an_mj_action_lists_only_the_image_it_acted_on_as_its_source(team_a, own
     assert not {quadrants[0].pk, quadrants[2].pk, quadrants[3].pk} & set(shown)
 
 
+def test_the_detail_steps_to_the_teams_next_live_items_and_marks_my_favourite(
+    team_a, owner_a, team_b, owner_b, bob, alice
+):
+    older = item_for(team_a, owner_a, "older")
+    deleted = item_for(team_a, owner_a, "deleted")
+    item = item_for(team_a, owner_a, "this one")
+    item_for(team_b, owner_b, "another team's")
+    newer = item_for(team_a, owner_a, "newer")
+    MediaItem.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    Favourite.objects.create(user=owner_a, item=item)
+
+    page = parse(bob.get(f"/gallery/{item.pk}/").content)
+    assert page.find("a", data_nav="newer").attrs["href"] == f"/gallery/{newer.pk}/"
+    assert page.find("a", data_nav="older").attrs["href"] == f"/gallery/{older.pk}/"
+    assert page.find("button", aria_pressed="false")  # Alice's favourite, not Bob's
+    assert parse(alice.get(f"/gallery/{item.pk}/").content).find("button", aria_pressed="true")
+    first = parse(bob.get(f"/gallery/{newer.pk}/").content)
+    assert not first.find_all("a", data_nav="newer")  # the team's newest live item
+
+
+def test_a_grid_picture_lists_the_upscale_made_from_it(team_a, owner_a, bob):
+    grid = make_generation(team_a, owner_a, kind=Kind.MIDJOURNEY, prompt="grid")
+    quadrants = [make_item(grid, i) for i in range(4)]
+    upscale = make_generation(
+        team_a, owner_a, kind=Kind.MIDJOURNEY, action="upscale", parent=grid, parent_index=2
+    )
+    result = make_item(upscale)
+    lineage = parse(bob.get(f"/gallery/{quadrants[1].pk}/").content).find(class_="lineage")
+    assert gallery_items(lineage) == [result.pk]
+    assert not parse(bob.get(f"/gallery/{quadrants[0].pk}/").content).find_all(class_="lineage")
+
+
 class TestSelection:
     def test_it_streams_a_zip_of_the_selected_originals(self, team_a, owner_a, vera):
         import io
