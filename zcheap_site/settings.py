@@ -211,7 +211,8 @@ CACHES = {
     # The gallery's filter lists (gallery/browse/listings.py) are cached in each process's own
     # memory: their keys carry the team's listing_version, which every request reads with the
     # team row, so a change made through any process is seen by the next request in every
-    # process without a shared cache, and a hit costs no query (a db:// hit costs one).
+    # process without a shared cache, and a hit costs no query (a db:// hit costs one). SQLite's
+    # prompt search keeps its rare/common verdict per word here too (gallery/search.py).
     "listings": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "zcheap-listings",

@@ -119,3 +119,21 @@ def test_a_rebuilt_table_gets_its_search_triggers_back(team_a, owner_a):
     assert len(_search(team_a, owner_a, "walrus")) == 2 and missed.pk in _search(
         team_a, owner_a, "lonely"
     )
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's rare/common verdicts")
+def test_a_kept_verdict_never_changes_what_a_search_finds(team_a, owner_a, monkeypatch):
+    """A word's rare/common verdict is kept a while: the answer must not depend on it."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "RARE_MATCHES", 3)
+    first = [_item(team_a, owner_a, f"an otter {i}") for i in range(2)]
+    owls = [_item(team_a, owner_a, f"an owl {i}") for i in range(5)]
+    assert _search(team_a, owner_a, "otter") == {i.pk for i in first}  # rare: the FTS table
+    assert _search(team_a, owner_a, "owl") == {i.pk for i in owls}  # common: the team index
+    more = [_item(team_a, owner_a, f"another otter {i}") for i in range(4)]  # now common
+    MediaItem.objects.filter(pk__in=[o.pk for o in owls[1:]]).delete()  # now rare
+    with CaptureQueriesContext(connection) as queries:
+        assert _search(team_a, owner_a, "OTTER") == {i.pk for i in first + more}
+        assert _search(team_a, owner_a, "owl") == {owls[0].pk}
+    assert len(queries) == 2  # the verdicts were kept: no counting query
