@@ -144,7 +144,8 @@ TEMPLATES = [
                 "accounts.context_processors.team",
                 "spend.context_processors.spend",
             ],
-            "libraries": {"cards": "gallery.generation.cards"},
+            # {% load i18n %}: literal {% translate %} remembered (zcheap_site/fast_i18n.py)
+            "libraries": {"cards": "gallery.generation.cards", "i18n": "zcheap_site.fast_i18n"},
             # {% url %} remembers what it reversed (zcheap_site/fast_url.py)
             "builtins": ["zcheap_site.fast_url"],
         },
