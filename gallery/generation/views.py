@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -214,7 +215,10 @@ def cards_poll(request: HttpRequest) -> HttpResponse:
     active = [pk for pk, _version, state in current if state in ACTIVE_STATES]
     changed = list(_generations(request).filter(pk__in=stale)) if stale else []
     context = {"changed": changed, "active_ids": active}
-    response = render(request, "gallery/_poll_reply.html", context)
+    # Most replies carry no card: just the poller, which needs nothing of the request context
+    # (its context processors cost as much as the rest of the view).
+    html = render_to_string("gallery/_poll_reply.html", context, request if changed else None)
+    response = HttpResponse(html)
     if not active:
         response.status_code = HttpResponseStopPolling.status_code
     return response
