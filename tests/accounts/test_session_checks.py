@@ -129,3 +129,26 @@ def test_sessions_signed_in_before_the_backends_moved_stay_signed_in(member_a, r
 def test_a_person_without_a_team_still_signs_in(django_user_model):
     client = client_for(make_user("lonely@example.com"))
     assert client.get("/gallery/").status_code == 403  # the "not in a team yet" page
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_the_plain_sql_memberships_are_the_orms(member_a, team_a, team_b):
+    from accounts.backends import memberships_of
+
+    team_b.set_api_key("sk-test-1234")  # encrypted text, dates, booleans, numbers: every type
+    team_b.save()
+    Membership.objects.create(team=team_b, user=member_a, role=Role.ADMIN)
+    member_a.last_login = timezone.now()
+    member_a.save()
+    ours = memberships_of(member_a.pk)
+    orms = list(Membership.objects.filter(user=member_a).select_related("team", "user"))
+    assert [m.pk for m in ours] == [m.pk for m in orms] and len(ours) == 2
+    for mine, theirs in zip(ours, orms, strict=True):
+        assert _fields(mine) == _fields(theirs)
+        assert _fields(mine.team) == _fields(theirs.team)
+        assert _fields(mine.user) == _fields(theirs.user)
+        assert not mine._state.adding and mine.team._state.db == theirs.team._state.db
+    assert memberships_of(10**9) == []
