@@ -11,6 +11,8 @@ form of the tag, and every other tag and filter of the library, is Django's own.
 from __future__ import annotations
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags import i18n
 from django.utils.translation import get_language
 
@@ -19,6 +21,13 @@ register.tags.update(i18n.register.tags)
 register.filters.update(i18n.register.filters)
 
 _rendered: dict[tuple, str] = {}
+
+
+@receiver(setting_changed)
+def _forget(setting, **kwargs) -> None:
+    """Tests that change the languages or catalogues get fresh text (as Django's own do)."""
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        _rendered.clear()
 
 
 class RememberedTranslateNode(i18n.TranslateNode):

@@ -144,8 +144,13 @@ TEMPLATES = [
                 "accounts.context_processors.team",
                 "spend.context_processors.spend",
             ],
-            # {% load i18n %}: literal {% translate %} remembered (zcheap_site/fast_i18n.py)
-            "libraries": {"cards": "gallery.generation.cards", "i18n": "zcheap_site.fast_i18n"},
+            # {% load i18n %} / {% load static %}: literal {% translate %} and {% static %}
+            # remembered (zcheap_site/fast_i18n.py, fast_static.py)
+            "libraries": {
+                "cards": "gallery.generation.cards",
+                "i18n": "zcheap_site.fast_i18n",
+                "static": "zcheap_site.fast_static",
+            },
             # {% url %} remembers what it reversed (zcheap_site/fast_url.py)
             "builtins": ["zcheap_site.fast_url"],
         },
