@@ -9,4 +9,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and teams")
 
     def ready(self) -> None:
+        from zcheap_site import db_health  # noqa: F401  (connects its request receivers)
+
         from . import signals  # noqa: F401  (connects the receivers)
