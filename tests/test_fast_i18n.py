@@ -33,8 +33,8 @@ def test_the_same_output_as_djangos_tag_every_time(source, language, settings):
     assert engines["django"].engine.template_libraries["i18n"] is fast_i18n.register
     with translation.override(language):
         ours = [_render(source) for _ in range(2)]  # the second from memory
-    options = {**settings.TEMPLATES[0]["OPTIONS"], "libraries": {}}
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "OPTIONS": options}]  # Django's i18n
+    backend = "django.template.backends.django.DjangoTemplates"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "BACKEND": backend}]  # Django's i18n
     assert engines["django"].engine.template_libraries["i18n"].tags["translate"].__module__ == (
         "django.templatetags.i18n"
     )

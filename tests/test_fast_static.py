@@ -27,8 +27,8 @@ def _render(source: str) -> str:
 def test_the_same_output_as_djangos_tag_every_time(source, settings):
     assert engines["django"].engine.template_libraries["static"] is fast_static.register
     ours = [_render(source) for _ in range(2)]  # the second from memory
-    options = {**settings.TEMPLATES[0]["OPTIONS"], "libraries": {}}
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "OPTIONS": options}]  # Django's static
+    backend = "django.template.backends.django.DjangoTemplates"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "BACKEND": backend}]  # Django's static
     assert engines["django"].engine.template_libraries["static"] is not fast_static.register
     assert ours == [_render(source)] * 2
     assert ours[0].strip("[]").startswith(settings.STATIC_URL)

@@ -131,7 +131,10 @@ WSGI_APPLICATION = "zcheap_site.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, with {% load i18n %} / {% load static %} remembering literal translations
+        # and static URLs (zcheap_site/templates.py)
+        "BACKEND": "zcheap_site.templates.DjangoTemplates",
+        "NAME": "django",  # engines["django"], as with Django's backend
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -144,13 +147,7 @@ TEMPLATES = [
                 "accounts.context_processors.team",
                 "spend.context_processors.spend",
             ],
-            # {% load i18n %} / {% load static %}: literal {% translate %} and {% static %}
-            # remembered (zcheap_site/fast_i18n.py, fast_static.py)
-            "libraries": {
-                "cards": "gallery.generation.cards",
-                "i18n": "zcheap_site.fast_i18n",
-                "static": "zcheap_site.fast_static",
-            },
+            "libraries": {"cards": "gallery.generation.cards"},
             # {% url %} remembers what it reversed (zcheap_site/fast_url.py)
             "builtins": ["zcheap_site.fast_url"],
         },
