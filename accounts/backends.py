@@ -22,7 +22,9 @@ from .models import Membership, Team, User
 # Paths stored in sessions signed in before these backends existed.
 RENAMED = {
     "django.contrib.auth.backends.ModelBackend": "accounts.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend": "accounts.backends.AuthenticationBackend",
+    "allauth.account.auth_backends.AuthenticationBackend": (
+        "accounts.backends.AuthenticationBackend"
+    ),
 }
 
 

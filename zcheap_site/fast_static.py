@@ -1,4 +1,4 @@
-"""`{% load static %}` with the URL of a literal path remembered (TEMPLATES "libraries": "static").
+"""`{% load static %}` with a literal path's URL remembered (swapped in: zcheap_site/templates.py).
 
 `{% static 'css/app.css' %}` asks the storage for the URL on every render (with the manifest
 storage of production: the hashed name, then a URL join), and the layout has eleven of them on
