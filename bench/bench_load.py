@@ -226,6 +226,7 @@ async def tab(port: int, cookie: str, shown: dict[int, int], until: float, out: 
                 for pk, version in ACTIVE.findall(body):
                     versions[int(pk)] = int(version)
                 out["latency"].append(elapsed)
+                out["steady"].append((started, elapsed))
                 out["cards"].append(len(CARD.findall(body)))
                 out["bytes"].append(response.num_bytes_downloaded)
         await asyncio.sleep(max(0.0, 2 - (time.perf_counter() - started)))
@@ -338,6 +339,9 @@ def main() -> None:
         help="sync workers (the bench before 1 Dec) instead of gthread",
     )
     parser.add_argument("--worker-rate", type=float, default=50, help="poll results written/s")
+    parser.add_argument(
+        "--warm-up", type=float, default=10, help="seconds left out of the steady-state figures"
+    )
     parser.add_argument("--conn-max-age", default="", help="override CONN_MAX_AGE (e.g. 0)")
     args = parser.parse_args()
     tabs, seconds = min(args.tabs, MAX_TABS), min(args.seconds, MAX_SECONDS)
@@ -373,7 +377,7 @@ def main() -> None:
         workers = children_of(server.pid)
         server_pids = [server.pid, *workers]
         out = {k: [] for k in ("latency", "cards", "bytes", "page", "page_bytes", "thumb")}
-        out.update(errors=0, thumbs_first=[], thumbs_later=[])
+        out.update(errors=0, thumbs_first=[], thumbs_later=[], steady=[])
         # The stand-in worker runs in its own process, as the real one does (and so that it
         # does not share the tabs' interpreter lock).
         context = multiprocessing.get_context("fork")
@@ -389,6 +393,7 @@ def main() -> None:
             process_cpu([writer.pid]),
             process_cpu(backends),
         )
+        started_at = time.perf_counter()
         asyncio.run(run(port, sessions, args.browsers, seconds, out))
         wall = time.perf_counter() - wall0
         cores = {
@@ -421,6 +426,15 @@ def main() -> None:
         f"card poll: {polls} polls, p50 {pct(out['latency'], 0.5) * 1000:.0f} ms, "
         f"p95 {pct(out['latency'], 0.95) * 1000:.0f} ms, p99 {pct(out['latency'], 0.99) * 1000:.0f} ms"
     )
+    # The first seconds are a cold start: every thread opens its database connection, every
+    # process compiles its templates, the browsers fetch all their thumbnails at once.
+    steady = [elapsed for at, elapsed in out["steady"] if at - started_at >= args.warm_up]
+    if steady:
+        print(
+            f"  after the first {args.warm_up:.0f} s: {len(steady)} polls, "
+            f"p50 {pct(steady, 0.5) * 1000:.0f} ms, p95 {pct(steady, 0.95) * 1000:.0f} ms, "
+            f"p99 {pct(steady, 0.99) * 1000:.0f} ms"
+        )
     if polls:
         print(
             f"  replies with cards {with_cards / polls:.0%}, "
