@@ -273,7 +273,12 @@ def run_database_lanes(interval: float) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     threads = _start_threads(workers, stopping)
-    log.info("worker %s serving lanes %s", name, lane_sizes())
+    log.info(
+        "worker %s serving lanes %s (child processes: %s)",
+        name,
+        lane_sizes(),
+        ", ".join(_child_keys()),
+    )
     while not stopping.is_set():
         for key, child in list(children.items()):
             if child.poll() is not None and not stopping.is_set():
