@@ -227,8 +227,21 @@ def claim_due(now: datetime, limit: int) -> list[Generation]:
     )
     if not ids:
         return []
+    return lease_due(ids, now)
+
+
+def lease_due(ids: list[int], now: datetime) -> list[Generation]:
+    """Lease those of IDS that are still due and free, and return them.
+
+    The conditions are checked again in the UPDATE: between choosing IDS and leasing them,
+    another poller may have polled a row, seen it finished and freed it (a SQLite writer can
+    wait that long for the lock); without the check it was leased and polled again after
+    "succeeded" (bench_lanes counted 2-6 such polls in SQLite runs)."""
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     lease = now + _lease() + timedelta(microseconds=random.randint(1, 999_999))
-    Generation.objects.filter(free, pk__in=ids).update(lease_until=lease)
+    Generation.objects.filter(_due(now), free, next_poll_at__lte=now, pk__in=ids).update(
+        lease_until=lease
+    )
     return list(Generation.objects.filter(pk__in=ids, lease_until=lease).select_related("team"))
 
 

@@ -185,3 +185,19 @@ def test_an_idle_poll_process_looks_at_the_database_once_per_wake_up(monkeypatch
     thread.join(10)
     # About 2.0 / 0.5 = 4 looks (5 at most); four pipelines each looking would be 16.
     assert 2 <= len(claims) <= 6, len(claims)
+
+
+@pytest.mark.django_db
+def test_a_row_finished_by_another_poller_meanwhile_is_not_leased_again(make_generation):
+    """A poller chose a due row; before it leased it, another poller polled it, saw it
+    finished and freed it. The lease must not take it (it would be polled after "succeeded")."""
+    now = timezone.now()
+    row = make_generation(state=State.RUNNING, remote_id="t9", next_poll_at=now)
+    still_due = make_generation(state=State.RUNNING, remote_id="t10", next_poll_at=now)
+    Generation.objects.filter(pk=row.pk).update(
+        state=State.DOWNLOADING, next_poll_at=None, lease_until=None
+    )
+    leased = worker.lease_due([row.pk, still_due.pk], now)
+    assert [g.pk for g in leased] == [still_due.pk]
+    row.refresh_from_db()
+    assert row.lease_until is None  # free for its ingest
