@@ -25,6 +25,9 @@ def test_it_logs_in_switches_language_and_team(page, owner_a, team_b):
     page.select_option("#team-switch", str(team_b.pk))
     page.locator(".message", has_text="Team Borealis").wait_for()
     assert "Team Borealis" in page.title()
+    # The deferred app.js hooks the selects up only once the page has loaded; a change made
+    # before that submits nothing (CI caught this under load).
+    page.wait_for_load_state("load")
 
     page.select_option("#lang-switch", "en")
     page.locator("h1", has_text="Hello").wait_for()
