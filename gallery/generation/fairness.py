@@ -269,10 +269,12 @@ def submits_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     return [(c.pk, queue_priority(load)) for c, load in picks]
 
 
-def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
-    """(row, task priority) for the finished rows to enqueue an ingest (download) task for now,
+def ingests_to_send(now: datetime | None = None, batch: int = 1) -> list[tuple[list[int], int]]:
+    """([rows], task priority) for the finished rows to enqueue ingest (download) tasks for now,
     in fair order: a batch's 300 results do not all go into the queue ahead of a colleague's
-    one, and the colleague's goes before those already waiting."""
+    one, and the colleague's goes before those already waiting. One member's rows share a task,
+    up to BATCH a task (its priority is its first row's), so a colleague's result never waits
+    inside a burst's task."""
     now = now or timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     downloading = Generation.objects.filter(state=State.DOWNLOADING)
@@ -293,9 +295,16 @@ def ingests_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     # result is stored before a burst's hundreds. (Counting everything in flight as well
     # scanned every in-flight row per dispatch: 17 ms at 5,000 in flight.)
     teams, members = _loads(downloading.filter(team_id__in={c.team_id for c in candidates}))
-    return [
-        (c.pk, queue_priority(load)) for c, load in fair_picks(candidates, teams, members, room)
-    ]
+    tasks: list[tuple[list[int], int]] = []
+    open_task: dict[tuple[int, int | None], list[int]] = {}  # a member's task still filling up
+    for pick, load in fair_picks(candidates, teams, members, room):
+        member = (pick.team_id, pick.user_id)
+        rows = open_task.get(member)
+        if rows is None or len(rows) >= batch:
+            rows = open_task[member] = []
+            tasks.append((rows, queue_priority(load)))
+        rows.append(pick.pk)
+    return tasks
 
 
 # --- the submit claim -------------------------------------------------------------------------

@@ -30,7 +30,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from gallery.models import Generation, State, WorkerLoop, no_task_queued
+from gallery.models import (
+    QUEUED_TASK_LOST_AFTER,
+    Generation,
+    State,
+    WorkerLoop,
+    no_task_queued,
+)
 
 from . import fairness, worker
 
@@ -57,17 +63,67 @@ def dispatch_submits() -> int:
 
 
 def dispatch_ingests() -> int:
-    """Enqueue ingests (downloads) for the finished rows fairness picks now."""
-    return _dispatch("ingest", fairness.ingests_to_send, enqueue_ingest)
+    """Enqueue ingests (downloads) for the finished rows fairness picks now, up to
+    worker.INGEST_BATCH rows a task, in the picks' order; returns how many rows were enqueued."""
+    return _dispatch(
+        "ingest", lambda: fairness.ingests_to_send(batch=worker.INGEST_BATCH), _enqueue_ingests
+    )
 
 
 def _dispatch(kind: str, picks, enqueue) -> int:
     if not _dispatching[kind].acquire(blocking=False):
         return 0
     try:
+        if kind == "ingest":
+            return enqueue(picks())
         return sum(enqueue(pk, priority=p) for pk, p in picks())
     finally:
         _dispatching[kind].release()
+
+
+MARK_QUEUED = (
+    "UPDATE {table} SET task_queued_for = %s WHERE id IN ({marks}) AND state = %s "
+    "AND (task_queued_for IS NULL OR task_queued_for < %s) RETURNING id"
+)
+
+
+def _mark_many_queued(ids: list[int], state: str, when: datetime) -> set[int]:
+    """`_mark_queued` for several rows in one UPDATE: the ids this caller may enqueue."""
+    from django.db import connection
+
+    ops = connection.ops
+    sql = MARK_QUEUED.format(table=Generation._meta.db_table, marks=", ".join(["%s"] * len(ids)))
+    lost_before = timezone.now() - QUEUED_TASK_LOST_AFTER
+    params = [
+        ops.adapt_datetimefield_value(when),
+        *ids,
+        state,
+        ops.adapt_datetimefield_value(lost_before),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _enqueue_ingests(picks: list[tuple[list[int], int]]) -> int:
+    """An ingest task for each ([rows], priority) of PICKS, in order, each row marked queued
+    first so no row gets two tasks; returns how many rows were enqueued."""
+    enqueued = 0
+    for rows, priority in picks:
+        marked = _mark_many_queued(rows, State.DOWNLOADING, timezone.now())
+        ids = [pk for pk in rows if pk in marked]
+        if not ids:
+            continue
+        task_ = ingest_batch
+        if priority and task_.get_backend().supports_priority:
+            task_ = task_.using(priority=priority)
+        try:
+            task_.enqueue(ids)
+        except Exception:
+            Generation.objects.filter(pk__in=ids).update(task_queued_for=None)
+            raise
+        enqueued += len(ids)
+    return enqueued
 
 
 def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:
@@ -128,10 +184,19 @@ def run_generation(generation_id: int) -> str:
 
 @task(queue_name="ingest")
 def ingest_generation(generation_id: int) -> bool:
+    """One row's ingest (tasks queued before ingest_batch, and enqueue_ingest)."""
     # The claim in ingest_one says the queued task has started (one UPDATE, not two).
     done = worker.ingest_one(generation_id)
     dispatch_ingests()
     return done
+
+
+@task(queue_name="ingest")
+def ingest_batch(generation_ids: list[int]) -> int:
+    """Several rows' ingest (worker.ingest_many); returns how many were stored."""
+    done = worker.ingest_many(generation_ids)
+    dispatch_ingests()
+    return sum(done.values())
 
 
 @task(queue_name="loops")

@@ -132,10 +132,28 @@ def test_ingests_are_dispatched_fairly_too(make_generation, colleague, settings,
     assert tasks.dispatch_ingests() == 2
     from django_tasks import default_task_backend
 
-    queued = [r for r in default_task_backend.results if r.task.name == "ingest_generation"]
-    # The colleague's one result is not 11th in line: first, and ahead of the burst's.
-    assert [r.args[0] for r in queued] == [single.pk, burst[0].pk]
+    queued = [r for r in default_task_backend.results if r.task.name == "ingest_batch"]
+    # The colleague's one result is not 11th in line: first, in a task of its own (not inside
+    # the burst's), and ahead of the burst's.
+    assert [r.args[0] for r in queued] == [[single.pk], [burst[0].pk]]
     assert queued[0].task.priority > queued[1].task.priority
+
+
+def test_one_members_results_share_ingest_tasks(make_generation, colleague, settings, clear_queue):
+    """A burst's results are stored several to a task (the queue's bookkeeping per task was most
+    of an ingest's cost); a colleague's result still gets a task of its own, first."""
+    settings.FAIR_QUEUE_DEPTH = 12
+    results = {"result_urls": ["http://x/1.png"]}
+    burst = [make_generation(state=State.DOWNLOADING, **results) for _ in range(9)]
+    single = make_generation(state=State.DOWNLOADING, user=colleague, **results)
+    assert tasks.dispatch_ingests() == 10
+    from django_tasks import default_task_backend
+
+    queued = [r.args[0] for r in default_task_backend.results if r.task.name == "ingest_batch"]
+    assert queued[0] == [single.pk]
+    assert sorted(pk for rows in queued[1:] for pk in rows) == [g.pk for g in burst]
+    assert [len(rows) for rows in queued[1:]] == [4, 4, 1]
+    assert tasks.dispatch_ingests() == 0  # each row has its one task
 
 
 # --- caps on requests in flight ---------------------------------------------------------------

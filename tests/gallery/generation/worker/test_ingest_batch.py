@@ -1,0 +1,77 @@
+"""Several results stored by one ingest task: each is claimed, stored and finished on its own,
+so one bad file or one row another worker holds changes nothing for the others."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from gallery.generation import downloads, tasks, worker
+from gallery.models import Generation, MediaItem, State
+from tests.factories import make_generation, png_bytes
+
+
+def _serve(monkeypatch, broken: set[str] = frozenset()):
+    good = png_bytes()
+
+    def fake(url, **kw):
+        if url in broken:
+            raise downloads.DownloadError("gone", permanent=True)
+        return downloads.Downloaded(good, "image/png", "png", url)
+
+    monkeypatch.setattr(downloads, "download", fake)
+
+
+def _finished(team, user, n, **fields):
+    return [
+        make_generation(
+            team,
+            user,
+            state=State.DOWNLOADING,
+            result_urls=[f"https://cdn.example/{team.pk}-{i}-{fields.get('prompt', '')}.png"],
+            **fields,
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_batch_stores_each_result_and_a_bad_one_fails_alone(team_a, owner_a, monkeypatch):
+    ok, bad, ok2 = _finished(team_a, owner_a, 3)
+    held = _finished(team_a, owner_a, 1, lease_until=timezone.now() + timedelta(minutes=5))[0]
+    _serve(monkeypatch, broken={bad.result_urls[0]})
+
+    outcome = worker.ingest_many([ok.pk, bad.pk, held.pk, ok2.pk])
+
+    assert outcome == {ok.pk: True, bad.pk: False, held.pk: False, ok2.pk: True}
+    states = dict(Generation.objects.values_list("pk", "state"))
+    assert states[ok.pk] == states[ok2.pk] == State.DONE
+    assert states[bad.pk] == State.FAILED
+    assert states[held.pk] == State.DOWNLOADING  # another worker's: untouched
+    assert MediaItem.objects.filter(generation=ok).count() == 1
+    assert MediaItem.objects.filter(generation=ok2).count() == 1
+    assert not MediaItem.objects.filter(generation__in=[bad, held]).exists()
+
+
+def test_a_batch_costs_a_few_statements_per_result(team_a, owner_a, monkeypatch):
+    rows = _finished(team_a, owner_a, 4)
+    _serve(monkeypatch)
+    with CaptureQueriesContext(connection) as batch:
+        assert all(worker.ingest_many([g.pk for g in rows]).values())
+    single = _finished(team_a, owner_a, 1, prompt="one")[0]
+    with CaptureQueriesContext(connection) as one:
+        assert worker.ingest_one(single.pk)
+    # Claim and read once for the batch, not once per result.
+    assert len(batch) < 4 * len(one) - 4
+
+
+def test_the_batch_task_stores_them_and_frees_the_rows_for_later_tasks(
+    team_a, owner_a, monkeypatch
+):
+    rows = _finished(team_a, owner_a, 3)
+    _serve(monkeypatch)
+    Generation.objects.filter(pk__in=[g.pk for g in rows]).update(task_queued_for=timezone.now())
+    assert tasks.ingest_batch.call([g.pk for g in rows]) == 3
+    assert set(Generation.objects.values_list("state", "task_queued_for")) == {(State.DONE, None)}
