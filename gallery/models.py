@@ -411,8 +411,12 @@ class Generation(models.Model):
         fields.setdefault("updated_at", timezone.now())
         if to_state in TERMINAL_STATES:
             fields.setdefault("finished_at", timezone.now())
+        if to_state in from_states:
+            version = self.card_version_after(to_state, fields)
+        else:  # the state the card shows changes whatever else does: no comparison to build
+            version = F("card_version") + 1
         changed = Generation.objects.filter(pk=self.pk, state__in=list(from_states)).update(
-            state=to_state, card_version=self.card_version_after(to_state, fields), **fields
+            state=to_state, card_version=version, **fields
         )
         if changed == 1:
             self.state = to_state

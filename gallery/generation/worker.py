@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -473,19 +473,41 @@ def apply_polls(batch: list[Generation], results: dict, now: datetime) -> dict[i
             quiet[key][generation.pk] = now + poll_delay(generation, now)
             outcomes[generation.pk] = phase
     for (state, new_state, progress, status), due in quiet.items():
-        fields = {"progress": progress, "remote_status": status, "finished_at": None}
-        Generation.objects.filter(pk__in=list(due), state=state).update(
-            state=new_state,
-            card_version=Generation.card_version_after(new_state, fields),
-            next_poll_at=Case(
-                *(When(pk=pk, then=Value(when)) for pk, when in due.items()),
-                output_field=DateTimeField(),
-            ),
-            lease_until=None,
-            updated_at=now,
-            **fields,
-        )
+        _write_still_working(state, new_state, progress, status, due, now)
     return outcomes
+
+
+STILL_WORKING = (
+    "UPDATE {table} SET "
+    "card_version = CASE WHEN state = %s AND progress = %s THEN card_version "
+    "ELSE card_version + 1 END, "
+    "state = %s, progress = %s, remote_status = %s, finished_at = NULL, lease_until = NULL, "
+    "updated_at = %s, next_poll_at = CASE id {whens} END "
+    "WHERE id IN ({marks}) AND state = %s"
+)
+
+
+def _write_still_working(
+    state: str, new_state: str, progress: int, status: str, due: dict[int, datetime], now
+) -> None:
+    """One UPDATE for rows polled in STATE that are still working: NEW_STATE, PROGRESS and
+    STATUS for all, each its own next poll time (DUE). The card version moves only where the
+    state or progress a card shows changes (compared with the row's own values, in the same
+    UPDATE). Plain SQL: the ORM's Case/When for 200 rows cost more CPU than the poll's HTTP."""
+    from django.db import connection
+
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = STILL_WORKING.format(
+        table=Generation._meta.db_table,
+        whens=" ".join(["WHEN %s THEN %s"] * len(due)),
+        marks=", ".join(["%s"] * len(due)),
+    )
+    params: list = [new_state, progress, new_state, progress, status, adapt(now)]
+    for pk, when in due.items():
+        params += [pk, adapt(when)]
+    params += [*due, state]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _slow_down_limited_teams(batch: list[Generation], results: dict, now: datetime) -> None:
