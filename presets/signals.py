@@ -1,8 +1,7 @@
-"""A batch's results go to its board as they arrive; a final task may finish its batch."""
+"""A final task of a batch puts its results on the batch's board and may finish its batch."""
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from gallery.models import BoardItem, MediaItem
@@ -11,21 +10,27 @@ from notifications.events import task_finished
 from .models import Batch
 
 
-@receiver(post_save, sender=MediaItem)
-def result_to_batch_board(sender, instance: MediaItem, created: bool, **kwargs) -> None:
-    if not created or instance.generation_id is None:
-        return
-    boards = Batch.objects.filter(
-        links__generation_id=instance.generation_id, board__isnull=False
-    ).values_list("board_id", flat=True)
-    for board_id in boards:
-        BoardItem.objects.get_or_create(board_id=board_id, item=instance)
-
-
 @receiver(task_finished)
 def finish_batches(sender, generation=None, **kwargs) -> None:
-    """When a task of a batch is final, the batch may be finished (checked once per batch)."""
+    """A task of a batch is final: its results go to the batch's board, and the batch may be
+    finished (checked once per batch). One query for a task in no batch (most of them): this
+    runs for every finished task, so asking once per stored result as well was a real share
+    of what storing a result cost the worker."""
     if generation is None:
         return
-    for batch in Batch.objects.filter(links__generation=generation, finished_at__isnull=True):
+    batches = list(
+        Batch.objects.filter(links__generation=generation).values_list(
+            "pk", "board_id", "finished_at"
+        )
+    )
+    boards = {board_id for _pk, board_id, _finished in batches if board_id}
+    if boards:
+        items = list(MediaItem.objects.filter(generation=generation).values_list("pk", flat=True))
+        BoardItem.objects.bulk_create(
+            [BoardItem(board_id=board_id, item_id=pk) for board_id in boards for pk in items],
+            ignore_conflicts=True,
+        )
+    for batch in Batch.objects.filter(
+        pk__in=[pk for pk, _board, finished in batches if finished is None]
+    ):
         batch.check_finished()

@@ -168,15 +168,19 @@ def test_viewers_and_outsiders(vera, olga, bob):
     assert vera.post(f"/batches/{batch.pk}/cancel/").status_code == 403
 
 
-def test_results_land_in_the_batch_board_and_the_batch_finishes_once(bob):
+def test_results_land_in_the_batch_board_and_the_batch_finishes_once(
+    bob, django_capture_on_commit_callbacks
+):
     bob.post("/batches/new/", {**FORM, "batch_prompts": "a\nb", "batch_name": "Two"})
     batch = Batch.objects.get()
     first, second = batch.tasks().order_by("pk")
     sent = []
     batch_finished.connect(lambda **kw: sent.append(kw["batch"].pk), weak=False, dispatch_uid="t")
     try:
-        Generation.objects.filter(pk=first.pk).update(state=State.DONE)
-        item = make_item(first)
+        Generation.objects.filter(pk=first.pk).update(state=State.DOWNLOADING)
+        item = make_item(first)  # stored by the worker, then the task is done
+        with django_capture_on_commit_callbacks(execute=True):
+            assert first.transition(State.DOWNLOADING, State.DONE)
         assert BoardItem.objects.filter(board=batch.board, item=item).exists()
         assert not batch.check_finished()  # one still running
         page = bob.get(f"/batches/{batch.pk}/?poll=1", **HTMX)
