@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.dispatch import receiver
 
 from gallery.models import BoardItem, MediaItem
 from notifications.events import task_finished
 
-from .models import Batch
+from .models import Batch, BatchTask
+
+BATCHES_OF_TASK = (
+    "SELECT b.id, b.board_id, b.finished_at FROM {batch} b "
+    "JOIN {link} l ON l.batch_id = b.id WHERE l.generation_id = %s"
+)
 
 
 @receiver(task_finished)
@@ -18,11 +24,10 @@ def finish_batches(sender, generation=None, **kwargs) -> None:
     of what storing a result cost the worker."""
     if generation is None:
         return
-    batches = list(
-        Batch.objects.filter(links__generation=generation).values_list(
-            "pk", "board_id", "finished_at"
-        )
-    )
+    with connection.cursor() as cursor:  # plain SQL: asked for every finished task
+        sql = BATCHES_OF_TASK.format(batch=Batch._meta.db_table, link=BatchTask._meta.db_table)
+        cursor.execute(sql, [generation.pk])
+        batches = cursor.fetchall()
     boards = {board_id for _pk, board_id, _finished in batches if board_id}
     if boards:
         items = list(MediaItem.objects.filter(generation=generation).values_list("pk", flat=True))
