@@ -187,6 +187,10 @@ def _task_waiting(now: datetime) -> Q:
 
 
 INGEST_QUEUE_PER_THREAD = 4
+# Two submits waiting per submit thread: a thread that finishes finds the next one at once
+# (one each left threads idle while the next dispatch ran); a colleague's first task still goes
+# ahead of them (task priority).
+SUBMIT_QUEUE_PER_THREAD = 2
 
 
 def queue_depth(concurrency: int) -> int:
@@ -242,7 +246,7 @@ def submits_to_send(now: datetime | None = None) -> list[tuple[int, int]]:
     """(row, task priority) for the queued rows to enqueue a submit task for now, in fair order
     (see the module text and `queue_priority`)."""
     now = now or timezone.now()
-    room = queue_depth(settings.SUBMIT_CONCURRENCY) - (
+    room = queue_depth(settings.SUBMIT_CONCURRENCY * SUBMIT_QUEUE_PER_THREAD) - (
         Generation.objects.filter(_task_waiting(now), state=State.QUEUED).count()
     )
     if room <= 0:

@@ -70,15 +70,31 @@ def dispatch_ingests() -> int:
     )
 
 
+_dispatch_again = {"submit": threading.Event(), "ingest": threading.Event()}
+
+
 def _dispatch(kind: str, picks, enqueue) -> int:
-    if not _dispatching[kind].acquire(blocking=False):
-        return 0
-    try:
-        if kind == "ingest":
-            return enqueue(picks())
-        return sum(enqueue(pk, priority=p) for pk, p in picks())
-    finally:
-        _dispatching[kind].release()
+    """Run one dispatch of KIND; a thread that finds one running asks it to look once more when
+    it is done (what finished meanwhile may have freed room it did not see), instead of
+    skipping: skipped dispatches left the submit queue short, threads idle, for up to a second."""
+    lock, again = _dispatching[kind], _dispatch_again[kind]
+    total = 0
+    while True:
+        if not lock.acquire(blocking=False):
+            again.set()
+            # The running one may have just let go without seeing the flag: then run it here.
+            if not lock.acquire(blocking=False):
+                return total
+        try:
+            again.clear()
+            if kind == "ingest":
+                total += enqueue(picks())
+            else:
+                total += sum(enqueue(pk, priority=p) for pk, p in picks())
+        finally:
+            lock.release()
+        if not again.is_set():
+            return total
 
 
 MARK_QUEUED = (

@@ -290,15 +290,19 @@ def test_without_caps_a_team_in_backoff_still_waits(make_generation, settings, c
 
 def test_a_dispatch_running_in_this_process_is_not_run_twice(make_generation, monkeypatch):
     """Two threads dispatching at once picked the same rows and raced for each: the second now
-    leaves it to the first."""
+    leaves it to the first, which looks once more when done (the second thread's task had
+    freed room the first one had not seen)."""
     inside = threading.Event()
     release = threading.Event()
     calls = []
+    running = []
 
     def slow_picks(now=None):
-        calls.append(1)
+        running.append(1)
+        calls.append(len(running))  # how many dispatches run at this moment
         inside.set()
         release.wait(5)
+        running.pop()
         return []
 
     monkeypatch.setattr(fairness, "submits_to_send", slow_picks)
@@ -306,10 +310,10 @@ def test_a_dispatch_running_in_this_process_is_not_run_twice(make_generation, mo
     first.start()
     assert inside.wait(5)
     try:
-        assert tasks.dispatch_submits() == 0  # skipped, not blocked
+        assert tasks.dispatch_submits() == 0  # left to the first, not blocked
     finally:
         release.set()
         first.join(5)
-    assert len(calls) == 1
-    tasks.dispatch_submits()  # free again once the first is done
-    assert len(calls) == 2
+    assert calls == [1, 1]  # one more look, never two at once
+    assert tasks.dispatch_submits() == 0
+    assert calls == [1, 1, 1]  # and the next dispatch runs once
