@@ -74,6 +74,8 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         return self.filter(state__in=ACTIVE_STATES)
 
 
+# Generation.transition's plain UPDATE: column names come from the model's own fields.
+MOVE = "UPDATE {table} SET {sets} WHERE id = %s AND state IN ({marks})"
 CARD_VERSIONS = "SELECT id, card_version, state FROM {table} WHERE team_id = %s AND id IN ({marks})"
 
 
@@ -411,13 +413,14 @@ class Generation(models.Model):
         fields.setdefault("updated_at", timezone.now())
         if to_state in TERMINAL_STATES:
             fields.setdefault("finished_at", timezone.now())
-        if to_state in from_states:
-            version = self.card_version_after(to_state, fields)
-        else:  # the state the card shows changes whatever else does: no comparison to build
-            version = F("card_version") + 1
-        changed = Generation.objects.filter(pk=self.pk, state__in=list(from_states)).update(
-            state=to_state, card_version=version, **fields
-        )
+        if to_state not in from_states and not any(
+            hasattr(value, "resolve_expression") for value in fields.values()
+        ):
+            changed = self._move_plain(list(from_states), to_state, fields)
+        else:
+            changed = Generation.objects.filter(pk=self.pk, state__in=list(from_states)).update(
+                state=to_state, card_version=self.card_version_after(to_state, fields), **fields
+            )
         if changed == 1:
             self.state = to_state
             for name, value in fields.items():
@@ -427,6 +430,27 @@ class Generation(models.Model):
                 self._announce_finished(to_state)
                 generation_finished.send(sender=Generation, generation=self, state=to_state)
         return changed == 1
+
+    def _move_plain(self, from_states: list[str], to_state: str, fields: dict) -> int:
+        """`transition`'s UPDATE in plain SQL, for a move to another state with plain values:
+        the state a card shows changes, so its version moves, with no comparison to build.
+        The worker makes dozens of these a second (a result found, stored, failed); building
+        them with the ORM cost it ~4 ms of CPU each. Values go through each field's own
+        conversion for the database (JSON, dates, decimals), as the ORM's would."""
+        quote = connection.ops.quote_name
+        sets, params = ["state = %s", "card_version = card_version + 1"], [to_state]
+        for name, value in fields.items():
+            field = Generation._meta.get_field(name)
+            sets.append(f"{quote(field.column)} = %s")
+            params.append(field.get_db_prep_save(value, connection))
+        sql = MOVE.format(
+            table=quote(Generation._meta.db_table),
+            sets=", ".join(sets),
+            marks=", ".join(["%s"] * len(from_states)),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, self.pk, *from_states])
+            return cursor.rowcount
 
     def _announce_finished(self, state: str) -> None:
         """Tell notifications (in-app, e-mail, webhooks) once the move is committed; a listener

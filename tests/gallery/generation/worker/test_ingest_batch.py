@@ -75,3 +75,34 @@ def test_the_batch_task_stores_them_and_frees_the_rows_for_later_tasks(
     Generation.objects.filter(pk__in=[g.pk for g in rows]).update(task_queued_for=timezone.now())
     assert tasks.ingest_batch.call([g.pk for g in rows]) == 3
     assert set(Generation.objects.values_list("state", "task_queued_for")) == {(State.DONE, None)}
+
+
+def test_a_transition_writes_every_kind_of_value_as_the_orm_would(team_a, owner_a):
+    """transition() writes plain moves in its own SQL: JSON, decimals, dates, translated text
+    and NULLs must come back exactly as written, and the card version moves once."""
+    from decimal import Decimal
+
+    from django.utils.translation import gettext_lazy
+
+    generation = make_generation(team_a, owner_a, state=State.RUNNING)
+    before = Generation.objects.get(pk=generation.pk).card_version
+    when = timezone.now().replace(microsecond=123456)
+    assert generation.transition(
+        [State.SUBMITTED, State.RUNNING],
+        State.DOWNLOADING,
+        result_urls=["https://cdn.example/a.png", "https://cdn.example/ü.png"],
+        usage={"input_tokens": 3, "nested": {"a": [1, 2]}},
+        amount_usd=Decimal("0.039000"),
+        error_message=gettext_lazy("Image"),
+        next_poll_at=None,
+        deadline_at=when,
+        progress=99,
+    )
+    assert not generation.transition(State.RUNNING, State.FAILED)  # no longer running
+    row = Generation.objects.get(pk=generation.pk)
+    assert row.state == State.DOWNLOADING and row.card_version == before + 1
+    assert row.result_urls == ["https://cdn.example/a.png", "https://cdn.example/ü.png"]
+    assert row.usage == {"input_tokens": 3, "nested": {"a": [1, 2]}}
+    assert row.amount_usd == Decimal("0.039")
+    assert row.error_message == "Image" and row.next_poll_at is None
+    assert row.deadline_at == when and row.progress == 99
