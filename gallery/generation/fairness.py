@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
@@ -312,14 +312,29 @@ def ingests_to_send(now: datetime | None = None, batch: int = 1) -> list[tuple[l
 
 
 # --- the submit claim -------------------------------------------------------------------------
-def claim_submit(generation_id: int, now: datetime, claim: Callable[[], int]) -> str:
-    """Run CLAIM (the conditional UPDATE that takes a queued row) unless the row's team is in
+def claim_submit(generation_id: int, now: datetime, claim: Callable[..., int]) -> str:
+    """Run CLAIM (the conditional UPDATE that takes a queued row; it takes extra conditions as
+    arguments) unless the row's team is in
     backoff or it would exceed a cap. "claimed", "skipped" (not queued any more, or another worker
     has it), "backoff" or "capped"; the last two leave the row queued for a later dispatch.
 
     The caps are checked and the row claimed under a lock on the team's TeamThrottle row
     (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions take the write lock at BEGIN), so two
     workers cannot both take the last slot."""
+    team_cap, member_cap = caps()
+    if not (team_cap or member_cap):
+        # No cap to hold exactly: no lock either (every submit thread of every worker queued on
+        # the team's one row: 33 ms a claim at 5,000 in flight). The claim itself leaves a row
+        # of a team in backoff alone; only a claim that took nothing asks why.
+        backoff = TeamThrottle.objects.filter(team_id=OuterRef("team_id"), backoff_until__gt=now)
+        if claim(~Exists(backoff)) == 1:
+            return "claimed"
+        owner = Generation.objects.filter(pk=generation_id, state=State.QUEUED).values_list(
+            "team_id", flat=True
+        )
+        if TeamThrottle.objects.filter(team_id__in=owner, backoff_until__gt=now).exists():
+            return "backoff"
+        return "skipped"
     owner = (
         Generation.objects.filter(pk=generation_id, state=State.QUEUED)
         .values_list("team_id", "user_id")
@@ -328,13 +343,6 @@ def claim_submit(generation_id: int, now: datetime, claim: Callable[[], int]) ->
     if owner is None:
         return "skipped"
     team_id, user_id = owner
-    team_cap, member_cap = caps()
-    if not (team_cap or member_cap):
-        # No cap to hold exactly: no lock either (every submit thread of every worker queued on
-        # the team's one row: 33 ms a claim at 5,000 in flight). A backoff is read as it is.
-        if TeamThrottle.objects.filter(pk=team_id, backoff_until__gt=now).exists():
-            return "backoff"
-        return "claimed" if claim() == 1 else "skipped"
     _throttle_row(team_id)
     with transaction.atomic():
         throttle = TeamThrottle.objects.select_for_update().get(pk=team_id)

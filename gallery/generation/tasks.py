@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -186,16 +187,30 @@ def _task_started(generation_id: int) -> None:
 
 @task(queue_name="submit")
 def run_generation(generation_id: int) -> str:
-    _task_started(generation_id)
     outcome = worker.submit_one(generation_id)
+    if outcome in ("deferred", "skipped"):
+        # Not claimed (a claim says the task has started, in the same UPDATE): a new task may
+        # be queued for the row later.
+        _task_started(generation_id)
     if outcome == "retry":
         generation = Generation.objects.get(pk=generation_id)
         enqueue_submit(generation_id, generation.next_poll_at)
     elif outcome == "downloading":  # a synchronous reply: nothing to poll, store it now
         dispatch_ingests()
     dispatch_submits()  # the next row in fair order (also after "deferred": capped, backoff)
-    ensure_loops()
+    _ensure_loops_now_and_then()
     return outcome
+
+
+_loops_checked = [0.0]
+LOOPS_CHECK_EVERY = 5.0  # seconds: a busy submit lane asked this once per submit
+
+
+def _ensure_loops_now_and_then() -> None:
+    now = time.monotonic()
+    if now - _loops_checked[0] >= LOOPS_CHECK_EVERY:
+        _loops_checked[0] = now
+        ensure_loops()
 
 
 @task(queue_name="ingest")

@@ -35,11 +35,11 @@ def reference_urls(generation: Generation) -> list[str]:
     params = generation.params or {}
     urls: list[str] = []
     upload_ids = [int(i) for i in params.get("reference_uploads", [])]
-    uploads = {
+    uploads = upload_ids and {
         u.pk: u for u in ReferenceUpload.objects.filter(team=generation.team, pk__in=upload_ids)
     }
     item_ids = [int(i) for i in params.get("reference_items", [])]
-    items = {
+    items = item_ids and {
         i.pk: i
         for i in MediaItem.objects.filter(
             team=generation.team, pk__in=item_ids, deleted_at__isnull=True

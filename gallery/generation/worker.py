@@ -99,8 +99,9 @@ def submit_one(generation_id: int) -> str:
     claimed = fairness.claim_submit(
         generation_id,
         now,
-        lambda: Generation.objects.filter(
+        lambda *conditions: Generation.objects.filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            *conditions,
             pk=generation_id,
             state=State.QUEUED,
         ).update(
