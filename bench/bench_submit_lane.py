@@ -107,7 +107,7 @@ def main() -> None:
         sent_before = len(fake.submits)
         while len(fake.submits) - sent_before < args.submits:
             time.sleep(0.02)
-            if time.perf_counter() - wall0 > 300:
+            if time.perf_counter() - wall0 > float(os.environ.get("BENCH_GIVE_UP", 300)):
                 print("gave up after 300 s")
                 break
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0

@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 import random
+import threading
 from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -666,6 +667,19 @@ def _fetch_all(generations: list[Generation], stored: dict[int, set[int]]) -> di
     return {pk: future.result() for pk, future in futures.items()}
 
 
+_fetch_slots: threading.BoundedSemaphore | None = None
+
+
+def _fetch_slot() -> threading.BoundedSemaphore:
+    """At most INGEST_CONCURRENCY results downloaded and decoded at once in a process, however
+    they are batched: what bounds the memory a worker needs (a 500 MB video, an 80-megapixel
+    image decoded for its thumbnails)."""
+    global _fetch_slots
+    if _fetch_slots is None:
+        _fetch_slots = threading.BoundedSemaphore(max(1, settings.INGEST_CONCURRENCY))
+    return _fetch_slots
+
+
 def _fetch_in_thread(generation: Generation, stored: set[int]) -> tuple:
     from django.db import connections
 
@@ -684,18 +698,23 @@ def _fetch_results(generation: Generation, stored: set[int]) -> tuple:
     split = is_single_url_grid(generation)
     items: list[MediaItem] = []
     try:
-        for index, url in enumerate(generation.result_urls):
-            wanted = range(4) if split else [index]
-            if stored >= set(wanted):
-                continue  # ingest is idempotent: one file per result, ever
-            if split:
-                items += _ingest_grid(generation, url, allowed, stored)
-            else:
-                items.append(_ingest_file(generation, index, url, allowed))
+        with _fetch_slot():
+            _fetch_each(generation, stored, allowed, split, items)
     except Exception as exc:  # noqa: BLE001 - handled by _finish_ingest, in the task's thread
         log.debug("ingest of generation %s stopped", generation.pk, exc_info=True)
         return items, exc
     return items, None
+
+
+def _fetch_each(generation, stored, allowed, split, items: list[MediaItem]) -> None:
+    for index, url in enumerate(generation.result_urls):
+        wanted = range(4) if split else [index]
+        if stored >= set(wanted):
+            continue  # ingest is idempotent: one file per result, ever
+        if split:
+            items += _ingest_grid(generation, url, allowed, stored)
+        else:
+            items.append(_ingest_file(generation, index, url, allowed))
 
 
 def _finish_ingest(generation: Generation, fetched: tuple) -> bool:
