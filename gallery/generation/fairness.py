@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
@@ -313,8 +313,8 @@ def ingests_to_send(now: datetime | None = None, batch: int = 1) -> list[tuple[l
 
 # --- the submit claim -------------------------------------------------------------------------
 def claim_submit(generation_id: int, now: datetime, claim: Callable[..., int]) -> str:
-    """Run CLAIM (the conditional UPDATE that takes a queued row; it takes extra conditions as
-    arguments) unless the row's team is in
+    """Run CLAIM (the conditional UPDATE that takes a queued row; `claim(unless_backoff=True)`
+    also leaves it if its team is in backoff) unless the row's team is in
     backoff or it would exceed a cap. "claimed", "skipped" (not queued any more, or another worker
     has it), "backoff" or "capped"; the last two leave the row queued for a later dispatch.
 
@@ -326,8 +326,7 @@ def claim_submit(generation_id: int, now: datetime, claim: Callable[..., int]) -
         # No cap to hold exactly: no lock either (every submit thread of every worker queued on
         # the team's one row: 33 ms a claim at 5,000 in flight). The claim itself leaves a row
         # of a team in backoff alone; only a claim that took nothing asks why.
-        backoff = TeamThrottle.objects.filter(team_id=OuterRef("team_id"), backoff_until__gt=now)
-        if claim(~Exists(backoff)) == 1:
+        if claim(unless_backoff=True) == 1:
             return "claimed"
         owner = Generation.objects.filter(pk=generation_id, state=State.QUEUED).values_list(
             "team_id", flat=True

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,19 +100,7 @@ def submit_one(generation_id: int) -> str:
     claimed = fairness.claim_submit(
         generation_id,
         now,
-        lambda *conditions: Generation.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            *conditions,
-            pk=generation_id,
-            state=State.QUEUED,
-        ).update(
-            state=State.SUBMITTING,
-            lease_until=now + _lease(),
-            attempts=F("attempts") + 1,
-            updated_at=now,
-            card_version=F("card_version") + 1,  # the card's badge changes: queued → submitting
-            task_queued_for=None,  # the step is running, however it was started (tasks.py)
-        ),
+        lambda unless_backoff=False: claim_queued(generation_id, now, unless_backoff),
     )
     if claimed in ("backoff", "capped"):
         return "deferred"  # stays queued; a later dispatch sends it (fairness.py)
@@ -168,6 +156,49 @@ def submit_one(generation_id: int) -> str:
         )
         return "needs_review"
     return _record_submit(generation, result, now)
+
+
+CLAIM_QUEUED = (
+    "UPDATE {table} SET state = %s, lease_until = %s, attempts = attempts + 1, "
+    "updated_at = %s, card_version = card_version + 1, task_queued_for = NULL "
+    "WHERE id = %s AND state = %s AND (lease_until IS NULL OR lease_until < %s){unless}"
+)
+UNLESS_BACKOFF = (
+    " AND NOT EXISTS (SELECT 1 FROM {throttle} t WHERE t.team_id = {table}.team_id "
+    "AND t.backoff_until > %s)"
+)
+
+
+def claim_queued(generation_id: int, now: datetime, unless_backoff: bool = False) -> int:
+    """Take a queued row for its submit: one conditional UPDATE (1 if taken). The card's badge
+    changes (queued -> submitting); the claim also says the queued task has started (tasks.py).
+    UNLESS_BACKOFF: not if the row's team is in a rate-limit backoff (fairness.claim_submit).
+    Plain SQL: built with the ORM it was a third of a submit's CPU."""
+    from django.db import connection
+
+    from gallery.models import TeamThrottle
+
+    adapt = connection.ops.adapt_datetimefield_value
+    table = Generation._meta.db_table
+    sql = CLAIM_QUEUED.format(
+        table=table,
+        unless=UNLESS_BACKOFF.format(throttle=TeamThrottle._meta.db_table, table=table)
+        if unless_backoff
+        else "",
+    )
+    params = [
+        State.SUBMITTING,
+        adapt(now + _lease()),
+        adapt(now),
+        generation_id,
+        State.QUEUED,
+        adapt(now),
+    ]
+    if unless_backoff:
+        params.append(adapt(now))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def _gave_up_message(error: e.ZcheapError) -> str:
