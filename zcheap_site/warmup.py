@@ -131,7 +131,11 @@ def warm() -> dict[str, float]:
                 for autoescape in (True, False):
                     node.render(Context(autoescape=autoescape))
     for node in statics:
-        node.url(Context())  # reads the static files' manifest once
+        try:
+            node.url(Context())  # reads the static files' manifest once
+        except ValueError as error:  # not collected yet: the page says so, as it did before
+            log.warning("warm-up: %s", error)
+            break
     for alias in connections:
         _memberships_reader(alias)
 
