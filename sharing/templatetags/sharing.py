@@ -9,6 +9,9 @@ from ..forms import CreateLinkForm
 from ..models import ReviewLink, ReviewVerdict
 
 register = template.Library()
+# What the new-link form shows of CreateLinkForm: its fields' labels (translated when shown).
+# The class's own fields, not a new form per page (building one deep-copies every field).
+LINK_FORM_FIELDS = CreateLinkForm.base_fields
 
 
 @register.inclusion_tag("sharing/_item_reviews.html", takes_context=True)
@@ -27,7 +30,7 @@ def item_reviews(context, item, reviewed=True):
     return {
         "item": item,
         "verdicts": verdicts,
-        "form": CreateLinkForm(),
+        "form": LINK_FORM_FIELDS,
         "can_share": bool(membership and membership.can_generate),
         "request": request,
         "csrf_token": context.get("csrf_token"),
@@ -59,7 +62,7 @@ def board_reviews(context, board, links_by_board):
     return {
         "board": board,
         "links": links_by_board.get(board.pk, [])[:10],
-        "form": CreateLinkForm(),
+        "form": LINK_FORM_FIELDS,
         "can_share": bool(membership and membership.can_generate) and not board.is_smart,
         "request": request,
         "csrf_token": context.get("csrf_token"),
