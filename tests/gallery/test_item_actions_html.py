@@ -1,10 +1,12 @@
-"""The item page's create-from-this buttons built as a string ({% item_actions %},
-gallery/browse/item_tags.py) are the template lines they replaced (kept below), for every kind
-of task, an item without one, and both languages."""
+"""The item page's facts and create-from-this buttons built as strings ({% item_facts %},
+{% item_actions %}: gallery/browse/item_tags.py) are the template lines they replaced (kept
+below), for every kind of task, an item without one, and both languages."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from decimal import Decimal
 from types import SimpleNamespace as Obj
 
 import pytest
@@ -28,6 +30,68 @@ TEMPLATE = (
     </div>
 """
 )
+
+FACTS = (
+    "{% load i18n %}"
+    + """    <dl class="facts">
+      <dt>{% translate "Model" %}</dt><dd>{{ item.model_label|default:"—" }}</dd>
+      <dt>{% translate "By" %}</dt><dd>{{ item.user.label|default:"—" }}</dd>
+      <dt>{% translate "Made" %}</dt><dd>{{ item.created_at|date:"DATETIME_FORMAT" }}</dd>
+      <dt>{% translate "Dimensions" %}</dt><dd>{{ item.width }} × {{ item.height }}{% if item.duration %} · {% blocktranslate with s=item.duration|floatformat:"-1" %}{{ s }} s{% endblocktranslate %}{% endif %} · {{ item.size_bytes|filesizeformat }}</dd>
+      {% if g %}{% for label, value in g.settings_display %}<dt>{{ label }}</dt><dd>{{ value }}</dd>{% endfor %}
+      {% if g.usage.total_tokens %}<dt>{% translate "Usage" %}</dt><dd>{% blocktranslate with n=g.usage.total_tokens %}{{ n }} tokens{% endblocktranslate %}</dd>{% endif %}{% if g.amount_usd is not None %}<dt>{% translate "Cost (reported by Zcheap)" %}</dt><dd>${{ g.amount_usd|floatformat:4 }}</dd>{% endif %}{% endif %}
+    </dl>
+"""
+)
+MADE = datetime(2026, 3, 4, 15, 6, tzinfo=UTC)
+
+
+def _item(**fields):
+    base = {
+        "pk": 11,
+        "media_kind": "image",
+        "created_at": MADE,
+        "width": 1024,
+        "height": 768,
+        "duration": None,
+        "size_bytes": 123456,
+        "model_label": "Nano <Banana>",
+        "user": Obj(label="Ann & Bo"),
+    }
+    return Obj(**{**base, **fields})
+
+
+def _task(**fields):
+    base = {
+        "settings_display": [("Shape", "16:9"), ("Steps", 30)],
+        "usage": {"total_tokens": 1290},
+        "amount_usd": Decimal("0.039000"),
+    }
+    return Obj(**{**base, **fields})
+
+
+FACT_CASES = {
+    "image with its task": (_item(), _task()),
+    "video, 7.5 s": (_item(media_kind="video", duration=7.5, size_bytes=9_876_543), _task()),
+    "video, 5 s": (_item(media_kind="video", duration=5.0), _task(usage={}, amount_usd=None)),
+    "no task": (_item(model_label="", user=Obj(label="")), None),
+    "task without settings": (_item(), _task(settings_display=[], usage=None)),
+    "no size yet": (_item(width=None, height=None, size_bytes=0), _task(amount_usd=Decimal(0))),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("case", FACT_CASES)
+def test_the_same_facts_as_the_template(language, case):
+    item, g = FACT_CASES[case]
+    values = {"item": item, "g": g}
+    with translation.override(language):
+        old = engines["django"].from_string(FACTS).template.render(Context(values))
+        new = engines["django"].from_string("{% load item_page %}{% item_facts %}")
+        new = new.template.render(Context(values))
+    assert _normal(new) == _normal(old)
+    assert "Nano &lt;Banana&gt;" in new or not item.model_label
+
 
 IMAGE = Obj(pk=11, media_kind="image")
 VIDEO = Obj(pk=12, media_kind="video")
