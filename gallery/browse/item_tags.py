@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template.base import render_value_in_context
-from django.template.defaultfilters import date, filesizeformat, floatformat
+from django.template.defaultfilters import date, filesizeformat, floatformat, truncatechars
+from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.html import conditional_escape as escape
 from django.utils.safestring import SafeString, mark_safe
@@ -25,6 +26,7 @@ from django.utils.translation import get_language, gettext
 from zcheap_site.fast_url import cached_reverse
 
 register = template.Library()
+_CSRF = CsrfTokenNode()
 _fixed: dict[tuple, dict[str, str]] = {}
 
 
@@ -48,6 +50,12 @@ def _words() -> dict[str, str]:
             "video": escape(cached_reverse("gallery:create_video")),
             "mj": escape(cached_reverse("gallery:create_mj")),
             "new_preset": escape(cached_reverse("presets:new")),
+            "newer": escape(gettext("Newer")),
+            "older": escape(gettext("Older")),
+            "favourite": escape(gettext("Favourite")),
+            "add_favourite": escape(gettext("Add to favourites")),
+            "download": escape(gettext("Download original")),
+            "copy": escape(gettext("Copy prompt")),
             "model": escape(gettext("Model")),
             "by": escape(gettext("By")),
             "made": escape(gettext("Made")),
@@ -130,4 +138,85 @@ def item_facts(context) -> SafeString:
         rows.append(task)
     return mark_safe(  # noqa: S308 - every value is escaped
         '<dl class="facts">\n      ' + "\n      ".join(rows) + "\n    </dl>"
+    )
+
+
+def _url(name: str, *args) -> str:
+    return escape(cached_reverse(name, args))
+
+
+@register.simple_tag(takes_context=True)
+def item_fav_button(context) -> SafeString:
+    """The favourite toggle of the context's `item` (`is_favourite`: marked by this person)."""
+    w = _words()
+    item = context.get("item")
+    toggle = _url("gallery:toggle_favourite", item.pk)
+    request = context.get("request")
+    path = escape(request.get_full_path()) if request is not None else ""
+    on = bool(context.get("is_favourite"))
+    label = f"★ {w['favourite']}" if on else f"☆ {w['add_favourite']}"
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'<form method="post" action="{toggle}" hx-post="{toggle}" hx-swap="outerHTML" '
+        f'class="fav-form">\n  {_CSRF.render(context)}<input type="hidden" name="next" '
+        f'value="{path}">\n  <button class="btn btn-small{" is-on" if on else ""}" '
+        f'type="submit" aria-pressed="{"true" if on else "false"}">{label}</button>\n</form>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def item_head(context) -> SafeString:
+    """The item page's picture or video with the newer/older links, then its favourite,
+    download and copy buttons, title and prompt."""
+    w = _words()
+    item, g = context.get("item"), context.get("g")
+    newer, older = context.get("newer"), context.get("older")
+
+    def show(value) -> str:
+        return render_value_in_context(value, context)
+
+    file_url = _url("gallery:media_file", item.pk)
+    version = show(item.media_version)
+    if item.media_kind == "video":
+        poster = ""
+        if item.poster:
+            poster = f'poster="{_url("gallery:media_variant", item.pk, "poster")}?v={version}"'
+        media = (
+            f'<video controls playsinline preload="metadata" {poster}>\n        '
+            f'<source src="{file_url}" type="{show(item.content_type or "video/mp4")}"></video>'
+        )
+    else:
+        size = ""
+        if item.width:
+            size = f'width="{show(item.width)}" height="{show(item.height)}"'
+        alt = show(truncatechars(item.prompt, 120))
+        media = f'<img src="{file_url}?v={version}" alt="{alt}" {size}>'
+    links = []
+    if newer:
+        links.append(
+            f'<a class="btn btn-small" href="{_url("gallery:item_detail", newer)}" '
+            f'data-nav="newer">← {w["newer"]}</a>'
+        )
+    if older:
+        links.append(
+            f'<a class="btn btn-small" href="{_url("gallery:item_detail", older)}" '
+            f'data-nav="older">{w["older"]} →</a>'
+        )
+    copy, prompt = "", ""
+    if item.prompt:
+        copy = (
+            f'<button type="button" class="btn btn-small" data-copy="{show(item.prompt)}">'
+            f"{w['copy']}</button>"
+        )
+        prompt = f'<p class="detail-prompt">{show(item.prompt)}</p>'
+    title = show(item.get_kind_display())
+    action = getattr(g, "action_label", None) if g else None
+    if action:
+        title += f" · {show(action)}"
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'<div class="detail-media">\n    {media}\n    <nav class="detail-nav">\n      '
+        + "\n      ".join(links)
+        + '\n    </nav>\n  </div>\n  <div class="detail-info">\n'
+        + f'    <div class="detail-actions">\n      {item_fav_button(context)}\n'
+        + f'      <a class="btn btn-small" href="{file_url}?download=1">{w["download"]}</a>\n'
+        + f"      {copy}\n    </div>\n    <h2>{title}</h2>\n    {prompt}"
     )

@@ -1,5 +1,6 @@
-"""The item page's facts and create-from-this buttons built as strings ({% item_facts %},
-{% item_actions %}: gallery/browse/item_tags.py) are the template lines they replaced (kept
+"""The item page's picture, buttons, title, facts and create-from-this links built as strings
+({% item_head %}, {% item_fav_button %}, {% item_facts %}, {% item_actions %}:
+gallery/browse/item_tags.py) are the template lines they replaced (kept
 below), for every kind of task, an item without one, and both languages."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from types import SimpleNamespace as Obj
 
 import pytest
 from django.template import Context, engines
+from django.test import RequestFactory
 from django.utils import translation
 
 TEMPLATE = (
@@ -91,6 +93,82 @@ def test_the_same_facts_as_the_template(language, case):
         new = new.template.render(Context(values))
     assert _normal(new) == _normal(old)
     assert "Nano &lt;Banana&gt;" in new or not item.model_label
+
+
+HEAD = (
+    "{% load i18n %}"
+    + """  <div class="detail-media">
+    {% if item.media_kind == "video" %}
+      <video controls playsinline preload="metadata" {% if item.poster %}poster="{% url 'gallery:media_variant' item.pk 'poster' %}?v={{ item.media_version }}"{% endif %}>
+        <source src="{% url 'gallery:media_file' item.pk %}" type="{{ item.content_type|default:'video/mp4' }}"></video>
+    {% else %}
+      <img src="{% url 'gallery:media_file' item.pk %}?v={{ item.media_version }}" alt="{{ item.prompt|truncatechars:120 }}" {% if item.width %}width="{{ item.width }}" height="{{ item.height }}"{% endif %}>
+    {% endif %}
+    <nav class="detail-nav">
+      {% if newer %}<a class="btn btn-small" href="{% url 'gallery:item_detail' newer %}" data-nav="newer">← {% translate "Newer" %}</a>{% endif %}
+      {% if older %}<a class="btn btn-small" href="{% url 'gallery:item_detail' older %}" data-nav="older">{% translate "Older" %} →</a>{% endif %}
+    </nav>
+  </div>
+  <div class="detail-info">
+    <div class="detail-actions">
+      <form method="post" action="{% url 'gallery:toggle_favourite' item.pk %}" hx-post="{% url 'gallery:toggle_favourite' item.pk %}" hx-swap="outerHTML" class="fav-form">
+  {% csrf_token %}<input type="hidden" name="next" value="{{ request.get_full_path }}">
+  <button class="btn btn-small{% if is_favourite %} is-on{% endif %}" type="submit" aria-pressed="{{ is_favourite|yesno:'true,false' }}">{% if is_favourite %}★ {% translate "Favourite" %}{% else %}☆ {% translate "Add to favourites" %}{% endif %}</button>
+</form>
+      <a class="btn btn-small" href="{% url 'gallery:media_file' item.pk %}?download=1">{% translate "Download original" %}</a>
+      {% if item.prompt %}<button type="button" class="btn btn-small" data-copy="{{ item.prompt }}">{% translate "Copy prompt" %}</button>{% endif %}
+    </div>
+    <h2>{{ item.get_kind_display }}{% if g.action_label %} · {{ g.action_label }}{% endif %}</h2>
+    {% if item.prompt %}<p class="detail-prompt">{{ item.prompt }}</p>{% endif %}
+"""
+)
+LONG = "a <fox> & " + "night " * 30
+
+
+def _shown(**fields):
+    base = {
+        "pk": 21,
+        "media_kind": "image",
+        "media_version": "abc123",
+        "prompt": LONG,
+        "width": 1024,
+        "height": 768,
+        "poster": None,
+        "content_type": "video/webm",
+        "get_kind_display": lambda: "Image <x>",
+    }
+    return Obj(**{**base, **fields})
+
+
+HEAD_CASES = {
+    "image, both neighbours, favourite": (_shown(), Obj(action_label="U2 & more"), 5, 9, True),
+    "image, no size, no prompt": (_shown(width=None, prompt=""), None, None, 9, False),
+    "newest": (_shown(), Obj(action_label=""), 5, None, False),
+    "video with poster": (_shown(media_kind="video", poster="p.jpg"), None, None, None, True),
+    "video, no poster": (_shown(media_kind="video", content_type=""), None, 4, 8, False),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("case", HEAD_CASES)
+def test_the_same_head_as_the_template(language, case):
+    item, g, newer, older, favourite = HEAD_CASES[case]
+    values = {
+        "item": item,
+        "g": g,
+        "newer": newer,
+        "older": older,
+        "is_favourite": favourite,
+        "request": RequestFactory().get("/gallery/21/?q=a&b=c"),
+        "csrf_token": "TOKEN",
+    }
+    with translation.override(language):
+        old = engines["django"].from_string(HEAD).template.render(Context(values))
+        new = engines["django"].from_string("{% load item_page %}{% item_head %}")
+        new = new.template.render(Context(values))
+    assert _normal(new) == _normal(old)
+    assert ("is-on" in new) == favourite and 'value="TOKEN"' in new
+    assert "&lt;fox&gt; &amp;" in new or not item.prompt
 
 
 IMAGE = Obj(pk=11, media_kind="image")
