@@ -261,9 +261,8 @@ def _nav(url_name: str, app_name: str, operations: bool) -> str:
         "Usage": gettext("Usage"),
         "Team": gettext("Team"),
     }
-    parts = [
-        f'<nav id="site-nav" class="site-nav" aria-label="{escape(gettext("Main"))}">',
-    ]
+    main = escape(gettext("Main"))  # not inside an f-string: makemessages would miss it
+    parts = [f'<nav id="site-nav" class="site-nav" aria-label="{main}">']
     for entry in NAV:
         if entry[0] == "group":
             parts.append(f'<span class="nav-group-label">{escape(words[entry[1]])}</span>')

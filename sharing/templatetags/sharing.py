@@ -32,9 +32,11 @@ def share_form(context) -> SafeString:
     found = _share_forms.get(key)
     if found is None:
         labels = {name: escape(field.label) for name, field in LINK_FORM_FIELDS.items()}
+        # Translated outside the f-strings below, where makemessages would not find them.
+        summary, submit = escape(gettext("Create review link")), escape(gettext("Create link"))
         head = (
             '<details class="share-details">\n'
-            f'  <summary class="btn btn-small">{escape(gettext("Create review link"))}</summary>\n'
+            f'  <summary class="btn btn-small">{summary}</summary>\n'
             f'  <form method="post" action="{escape(cached_reverse("sharing:create_link"))}" '
             'class="share-form" data-share-form>\n    '
         )
@@ -47,7 +49,7 @@ def share_form(context) -> SafeString:
             '    <label class="check"><input type="checkbox" name="show_prompts" value="on"> '
             f"{labels['show_prompts']}</label>\n"
             '    <button class="btn btn-primary btn-small" type="submit">'
-            f"{escape(gettext('Create link'))}</button>\n  </form>\n</details>"
+            f"{submit}</button>\n  </form>\n</details>"
         )
         found = _share_forms[key] = (head, tail)
     request = context.get("request")
