@@ -95,6 +95,17 @@ def _templates(engine, names: list[str]) -> list:
     return found
 
 
+def _resolvers(resolver):
+    """RESOLVER and every resolver included under it (a namespace's patterns are walked only
+    when a URL in it is first reversed)."""
+    from django.urls import URLResolver
+
+    yield resolver
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _resolvers(pattern)
+
+
 def warm() -> dict[str, float]:
     """Build what a web process builds on its first requests; returns what was warmed and the
     seconds it took. Needs Django set up (loading the WSGI app does it); opens no connection."""
@@ -106,7 +117,9 @@ def warm() -> dict[str, float]:
     from django.utils import formats, timezone, translation
 
     from accounts.backends import _memberships_reader
+    from gallery.browse import item_tags
     from gallery.generation import cards
+    from zcheap_site import layout
     from zcheap_site.fast_i18n import RememberedTranslateNode
     from zcheap_site.fast_static import RememberedStaticNode
 
@@ -122,8 +135,12 @@ def warm() -> dict[str, float]:
     timezone.get_default_timezone()
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            resolver.reverse_dict  # noqa: B018 - built per language on first use
-            resolver.namespace_dict  # noqa: B018
+            for each in _resolvers(resolver):
+                each.reverse_dict  # noqa: B018 - built per language on first use
+                each.namespace_dict  # noqa: B018
+                each.app_dict  # noqa: B018
+            layout._words()  # the header's words and URLs (zcheap_site/layout.py)
+            item_tags._words()
             for name in FORMATS:
                 formats.get_format(name)
             cards._w()
