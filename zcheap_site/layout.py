@@ -296,6 +296,11 @@ def site_nav(context) -> SafeString:
     operations = bool(
         getattr(membership, "can_manage", False) or user.is_staff or user.is_superuser
     )
+    return mark_safe(remembered_nav(url_name, app_name, operations))  # noqa: S308 - escaped
+
+
+def remembered_nav(url_name: str, app_name: str, operations: bool) -> str:
+    """The navigation's HTML for that page, in the active language, built once per process."""
     key = (
         get_language(),
         get_script_prefix(),
@@ -307,4 +312,4 @@ def site_nav(context) -> SafeString:
     found = _navs.get(key)
     if found is None:
         found = _navs[key] = _nav(url_name, app_name, operations)
-    return mark_safe(found)  # noqa: S308 - built from escaped values
+    return found

@@ -16,6 +16,7 @@ none).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -113,7 +114,7 @@ def warm() -> dict[str, float]:
     from django.core.cache import caches
     from django.db import connections
     from django.template import Context, engines
-    from django.urls import get_resolver
+    from django.urls import NoReverseMatch, get_resolver
     from django.utils import formats, timezone, translation
 
     from accounts.backends import _memberships_reader
@@ -122,16 +123,22 @@ def warm() -> dict[str, float]:
     from zcheap_site import layout
     from zcheap_site.fast_i18n import RememberedTranslateNode
     from zcheap_site.fast_static import RememberedStaticNode
+    from zcheap_site.fast_url import CachedURLNode, _remembered
 
     started = time.perf_counter()
     engine = engines["django"]
+    resolver = get_resolver()
     templates = _templates(engine, HOT_TEMPLATES)
     translations = [n for t in templates for n in _nodes(t) if type(n) is RememberedTranslateNode]
     statics = [n for t in templates for n in _nodes(t) if type(n) is RememberedStaticNode]
+    # {% url %}s with a literal view name: a string argument as written, any other an id.
+    urls = set()
+    for node in (n for t in templates for n in _nodes(t) if type(n) is CachedURLNode):
+        name = _literal(node.view_name)
+        if name and not node.kwargs:
+            urls.add((name, tuple(_literal(a) or 1 for a in node.args)))
+    matches = [resolver.resolve(path) for path in HOT_PATHS]
 
-    resolver = get_resolver()
-    for path in HOT_PATHS:
-        resolver.resolve(path)
     timezone.get_default_timezone()
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
@@ -141,6 +148,13 @@ def warm() -> dict[str, float]:
                 each.app_dict  # noqa: B018
             layout._words()  # the header's words and URLs (zcheap_site/layout.py)
             item_tags._words()
+            for match in matches:  # the navigation as the hot pages show it
+                for operations in (False, True):
+                    layout.remembered_nav(match.url_name or "", match.app_name, operations)
+            for name, args in urls:  # as the pages of each namespace reverse them
+                for namespace in {None, *(m.namespace for m in matches)}:
+                    with contextlib.suppress(NoReverseMatch):
+                        _remembered(name, args, namespace)
             for name in FORMATS:
                 formats.get_format(name)
             cards._w()
@@ -163,6 +177,7 @@ def warm() -> dict[str, float]:
     seconds = time.perf_counter() - started
     return {
         "templates": len(templates),
+        "urls": len(urls),
         "translations": len(translations),
         "static": len(statics),
         "seconds": seconds,
