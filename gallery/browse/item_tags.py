@@ -56,6 +56,17 @@ def _words() -> dict[str, str]:
             "add_favourite": escape(gettext("Add to favourites")),
             "download": escape(gettext("Download original")),
             "copy": escape(gettext("Copy prompt")),
+            "add_to_board": escape(gettext("Add to board")),
+            "shared": escape(gettext("shared")),
+            "no_boards": escape(gettext("No boards yet")),
+            "new_board": escape(gettext("or a new board")),
+            "new_board_name": escape(gettext("New board name")),
+            "add": escape(gettext("Add")),
+            "confirm_delete": escape(
+                gettext("Delete this from the gallery? You can undo it right after.")
+            ),
+            "delete": escape(gettext("Delete")),
+            "browse": escape(cached_reverse("gallery:browse")),
             "model": escape(gettext("Model")),
             "by": escape(gettext("By")),
             "made": escape(gettext("Made")),
@@ -219,4 +230,54 @@ def item_head(context) -> SafeString:
         + f'    <div class="detail-actions">\n      {item_fav_button(context)}\n'
         + f'      <a class="btn btn-small" href="{file_url}?download=1">{w["download"]}</a>\n'
         + f"      {copy}\n    </div>\n    <h2>{title}</h2>\n    {prompt}"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def item_board_form(context) -> SafeString:
+    """Add the context's `item` to one of `boards` or a new one; `added`: the board it was just
+    added to (the form's own reply, rendered alone)."""
+    w = _words()
+    item, added = context.get("item"), context.get("added")
+    add = _url("gallery:add_to_board", item.pk)
+    request = context.get("request")
+    path = escape(request.get_full_path()) if request is not None else ""
+    added_pk = getattr(added, "pk", None)
+    options = (
+        "".join(
+            f'<option value="{escape(b.pk)}" {"selected" if b.pk == added_pk else ""}>'
+            f"{escape(b.name)}{' · ' + w['shared'] if b.shared else ''}</option>"
+            for b in context.get("boards") or ()
+        )
+        or f'<option value="">{w["no_boards"]}</option>'
+    )
+    done = ""
+    if added:
+        text = gettext("Added to %(board)s.") % {"board": escape(added.name)}
+        done = f'\n      <span class="small" role="status">✓ {text}</span>'
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'<form method="post" action="{add}" class="inline-form board-form"\n'
+        f'          hx-post="{add}" hx-swap="outerHTML">\n'
+        f'      {_CSRF.render(context)}<input type="hidden" name="next" value="{path}">\n'
+        f"      <label>{w['add_to_board']}\n"
+        f'        <select name="board">{options}</select></label>\n'
+        f'      <input name="new_board" maxlength="100" placeholder="{w["new_board"]}" '
+        f'aria-label="{w["new_board_name"]}">\n'
+        f'      <button class="btn btn-small" type="submit">{w["add"]}</button>{done}\n'
+        "    </form>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def item_delete_form(context) -> SafeString:
+    """The delete button of the context's `item`, when `can_delete`."""
+    if not context.get("can_delete"):
+        return mark_safe("")
+    w = _words()
+    delete = _url("gallery:delete_item", context.get("item").pk)
+    return mark_safe(  # noqa: S308 - every value is escaped
+        f'<form method="post" action="{delete}" data-confirm="{w["confirm_delete"]}">\n'
+        f'      {_CSRF.render(context)}<input type="hidden" name="next" value="{w["browse"]}">\n'
+        f'      <button class="btn btn-small btn-danger" type="submit">{w["delete"]}</button>\n'
+        "    </form>"
     )

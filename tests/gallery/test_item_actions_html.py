@@ -1,5 +1,6 @@
 """The item page's picture, buttons, title, facts and create-from-this links built as strings
-({% item_head %}, {% item_fav_button %}, {% item_facts %}, {% item_actions %}:
+({% item_head %}, {% item_fav_button %}, {% item_facts %}, {% item_actions %},
+{% item_board_form %}, {% item_delete_form %}:
 gallery/browse/item_tags.py) are the template lines they replaced (kept
 below), for every kind of task, an item without one, and both languages."""
 
@@ -169,6 +170,57 @@ def test_the_same_head_as_the_template(language, case):
     assert _normal(new) == _normal(old)
     assert ("is-on" in new) == favourite and 'value="TOKEN"' in new
     assert "&lt;fox&gt; &amp;" in new or not item.prompt
+
+
+FORMS = (
+    "{% load i18n %}"
+    + """    <form method="post" action="{% url 'gallery:add_to_board' item.pk %}" class="inline-form board-form"
+          hx-post="{% url 'gallery:add_to_board' item.pk %}" hx-swap="outerHTML">
+      {% csrf_token %}<input type="hidden" name="next" value="{{ request.get_full_path }}">
+      <label>{% translate "Add to board" %}
+        <select name="board">{% for b in boards %}<option value="{{ b.pk }}" {% if b.pk == added.pk %}selected{% endif %}>{{ b.name }}{% if b.shared %} · {% translate "shared" %}{% endif %}</option>{% empty %}<option value="">{% translate "No boards yet" %}</option>{% endfor %}</select></label>
+      <input name="new_board" maxlength="100" placeholder="{% translate 'or a new board' %}" aria-label="{% translate 'New board name' %}">
+      <button class="btn btn-small" type="submit">{% translate "Add" %}</button>
+      {% if added %}<span class="small" role="status">✓ {% blocktranslate with board=added.name %}Added to {{ board }}.{% endblocktranslate %}</span>{% endif %}
+    </form>
+    {% if can_delete %}
+    <form method="post" action="{% url 'gallery:delete_item' item.pk %}" data-confirm="{% translate 'Delete this from the gallery? You can undo it right after.' %}">
+      {% csrf_token %}<input type="hidden" name="next" value="{% url 'gallery:browse' %}">
+      <button class="btn btn-small btn-danger" type="submit">{% translate "Delete" %}</button>
+    </form>
+    {% endif %}
+"""
+)
+BOARDS = [Obj(pk=1, name="Mood <1>", shared=False), Obj(pk=2, name="Team & co", shared=True)]
+FORM_CASES = {
+    "boards, may delete": (BOARDS, None, True),
+    "just added to the shared board": (BOARDS, BOARDS[1], False),
+    "no boards yet": ([], None, True),
+    "first board just made": ([BOARDS[0]], BOARDS[0], False),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("case", FORM_CASES)
+def test_the_same_board_and_delete_forms_as_the_template(language, case):
+    boards, added, can_delete = FORM_CASES[case]
+    values = {
+        "item": Obj(pk=21),
+        "boards": boards,
+        "added": added,
+        "can_delete": can_delete,
+        "request": RequestFactory().get("/gallery/21/?q=a&b=c"),
+        "csrf_token": "TOKEN",
+    }
+    with translation.override(language):
+        old = engines["django"].from_string(FORMS).template.render(Context(values))
+        new = engines["django"].from_string(
+            "{% load item_page %}{% item_board_form %}{% item_delete_form %}"
+        )
+        new = new.template.render(Context(values))
+    assert _normal(new) == _normal(old)
+    assert ("btn-danger" in new) == can_delete
+    assert ('role="status"' in new) == bool(added)
 
 
 IMAGE = Obj(pk=11, media_kind="image")
