@@ -67,7 +67,11 @@ def post_worker_init(worker) -> None:
 def _warm(log) -> None:
     from zcheap_site.warmup import warm
 
-    done = warm()
+    try:
+        done = warm()
+    except Exception:  # a cold worker still serves: never refuse to start over the warm-up
+        log.exception("warm-up failed; workers start cold")
+        return
     log.info(
         "warmed in %.2f s: %d templates, %d translations, %d static URLs",
         done["seconds"],

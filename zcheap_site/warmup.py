@@ -114,12 +114,12 @@ def warm() -> dict[str, float]:
     from django.core.cache import caches
     from django.db import connections
     from django.template import Context, engines
-    from django.urls import NoReverseMatch, get_resolver
+    from django.urls import NoReverseMatch, Resolver404, get_resolver
     from django.utils import formats, timezone, translation
 
     from accounts.backends import _memberships_reader
-    from gallery.browse import item_tags
-    from gallery.generation import cards
+    from gallery.browse import warm_item_page_words
+    from gallery.generation import warm_card_words
     from zcheap_site import layout
     from zcheap_site.fast_i18n import RememberedTranslateNode
     from zcheap_site.fast_static import RememberedStaticNode
@@ -137,7 +137,12 @@ def warm() -> dict[str, float]:
         name = _literal(node.view_name)
         if name and not node.kwargs:
             urls.add((name, tuple(_literal(a) or 1 for a in node.args)))
-    matches = [resolver.resolve(path) for path in HOT_PATHS]
+    matches = []
+    for path in HOT_PATHS:
+        try:
+            matches.append(resolver.resolve(path))
+        except Resolver404:
+            log.warning("warm-up: %s no longer resolves", path)
 
     timezone.get_default_timezone()
     for code, _name in settings.LANGUAGES:
@@ -147,7 +152,7 @@ def warm() -> dict[str, float]:
                 each.namespace_dict  # noqa: B018
                 each.app_dict  # noqa: B018
             layout._words()  # the header's words and URLs (zcheap_site/layout.py)
-            item_tags._words()
+            warm_item_page_words()
             for match in matches:  # the navigation as the hot pages show it
                 for operations in (False, True):
                     layout.remembered_nav(match.url_name or "", match.app_name, operations)
@@ -157,7 +162,7 @@ def warm() -> dict[str, float]:
                         _remembered(name, args, namespace)
             for name in FORMATS:
                 formats.get_format(name)
-            cards._w()
+            warm_card_words()
             for node in translations:
                 for autoescape in (True, False):
                     node.render(Context(autoescape=autoescape))

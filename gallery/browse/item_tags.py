@@ -77,6 +77,11 @@ def _words() -> dict[str, str]:
     return found
 
 
+def warm_words() -> None:
+    """Build the active language's words and links now (the web master's warm-up)."""
+    _words()
+
+
 @register.simple_tag(takes_context=True)
 def item_actions(context) -> SafeString:
     """Reuse the settings of the context's task `g`, save them as a preset, or start a new task
