@@ -23,6 +23,15 @@ def _render(source: str) -> str:
     return template.render({"path": "css/gallery.css"})
 
 
+def test_a_literal_path_is_remembered():
+    assert type(_nodes("{% static 'css/app.css' %}")[-1]) is fast_static.RememberedStaticNode
+    assert type(_nodes("{% static path %}")[-1]) is not fast_static.RememberedStaticNode
+
+
+def _nodes(source: str):
+    return engines["django"].from_string("{% load static %}" + source).template.nodelist
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_the_same_output_as_djangos_tag_every_time(source, settings):
     assert engines["django"].engine.template_libraries["static"] is fast_static.register

@@ -28,19 +28,22 @@ def _forget(setting, **kwargs) -> None:
 
 
 class RememberedStaticNode(static.StaticNode):
+    def __init__(self, varname, path, literal: str):
+        super().__init__(varname=varname, path=path)
+        self.literal = literal
+
     def url(self, context):
-        literal = self.path.var.literal
         try:
-            return _urls[literal]
+            return _urls[self.literal]
         except KeyError:
-            url = _urls[literal] = super().url(context)
+            url = _urls[self.literal] = super().url(context)
             return url
 
 
 @register.tag("static")
 def do_static(parser, token):
     node = static.do_static(parser, token)
-    literal = getattr(node.path.var, "literal", None)
-    if isinstance(literal, str) and not node.path.filters:
-        return RememberedStaticNode(varname=node.varname, path=node.path)
+    # A quoted path is compiled to the string itself (a variable would be a Variable).
+    if isinstance(node.path.var, str) and not node.path.filters:
+        return RememberedStaticNode(node.varname, node.path, str(node.path.var))
     return node

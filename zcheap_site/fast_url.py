@@ -16,19 +16,24 @@ from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as django_url
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 register = template.Library()
 
 _MARKER = 7_390_146_258_130  # larger than any id; stands for integer argument i as _MARKER + i
-_patterns: dict[tuple, tuple[str, list[tuple[str, int]]]] = {}
+# (pattern, the same HTML-escaped, [(marker, argument index)]); the marker and the ids put in
+# its place are digits, which escaping leaves alone, so the escaped pattern takes ids as is.
+_patterns: dict[tuple, tuple[str, str, list[tuple[str, int]]]] = {}
+_NO_APP = object()
 
 
-def cached_reverse(view_name: str, args=(), current_app: str | None = None) -> str:
-    """reverse(VIEW_NAME, args=ARGS, current_app=CURRENT_APP), remembered (see above). Not
-    escaped; raises NoReverseMatch as reverse does."""
-    if not all((type(a) is int and a >= 0) or type(a) is str for a in args):  # bool, lazy, …
-        return reverse(view_name, args=args, current_app=current_app)
+def _remembered(view_name: str, args, current_app: str | None):
+    """The remembered (pattern, escaped pattern, slots) for ARGS, or None when ARGS hold
+    anything but non-negative integers and strings (those are reversed every time)."""
+    for a in args:
+        if not ((type(a) is int and a >= 0) or type(a) is str):  # bool, lazy, …
+            return None
     key = (
         view_name,
         current_app,
@@ -43,12 +48,24 @@ def cached_reverse(view_name: str, args=(), current_app: str | None = None) -> s
         reversed_url = reverse(view_name, args=markers, current_app=current_app)
         slots = [(str(m), i) for i, m in enumerate(markers) if type(m) is not str]
         if any(reversed_url.count(marker) != 1 for marker, _i in slots):
-            return reverse(view_name, args=args, current_app=current_app)  # never ambiguous
-        found = _patterns[key] = (reversed_url, slots)
-    pattern, slots = found
+            return None  # never ambiguous
+        found = _patterns[key] = (reversed_url, str(conditional_escape(reversed_url)), slots)
+    return found
+
+
+def _fill(pattern: str, slots, args) -> str:
     for marker, i in slots:
         pattern = pattern.replace(marker, str(args[i]))
     return pattern
+
+
+def cached_reverse(view_name: str, args=(), current_app: str | None = None) -> str:
+    """reverse(VIEW_NAME, args=ARGS, current_app=CURRENT_APP), remembered (see above). Not
+    escaped; raises NoReverseMatch as reverse does."""
+    found = _remembered(view_name, args, current_app)
+    if found is None:
+        return reverse(view_name, args=args, current_app=current_app)
+    return _fill(found[0], found[2], args)
 
 
 class CachedURLNode(URLNode):
@@ -57,23 +74,28 @@ class CachedURLNode(URLNode):
             return super().render(context)
         args = [arg.resolve(context) for arg in self.args]
         view_name = self.view_name.resolve(context)
-        try:
-            current_app = context.request.current_app
-        except AttributeError:
-            try:
-                current_app = context.request.resolver_match.namespace
-            except AttributeError:
-                current_app = None
+        request = getattr(context, "request", None)
+        current_app = getattr(request, "current_app", _NO_APP)
+        if current_app is _NO_APP:  # as Django's tag: the request's, else its URL namespace
+            current_app = getattr(getattr(request, "resolver_match", None), "namespace", None)
         url = ""
+        escaped = None
         try:
-            url = cached_reverse(view_name, args, current_app)
+            found = _remembered(view_name, args, current_app)
+            if found is None:
+                url = reverse(view_name, args=args, current_app=current_app)
+            else:
+                url = _fill(found[0], found[2], args)
+                escaped = _fill(found[1], found[2], args)
         except NoReverseMatch:
             if self.asvar is None:
                 raise
         if self.asvar:
             context[self.asvar] = url
             return ""
-        return conditional_escape(url) if context.autoescape else url
+        if not context.autoescape:
+            return url
+        return mark_safe(escaped) if escaped is not None else conditional_escape(url)  # noqa: S308
 
 
 @register.tag

@@ -147,7 +147,11 @@ TEMPLATES = [
                 "accounts.context_processors.team",
                 "spend.context_processors.spend",
             ],
-            "libraries": {"cards": "gallery.generation.cards"},
+            "libraries": {
+                "cards": "gallery.generation.cards",
+                "item_page": "gallery.browse.item_tags",
+                "layout": "zcheap_site.layout",
+            },
             # {% url %} remembers what it reversed (zcheap_site/fast_url.py)
             "builtins": ["zcheap_site.fast_url"],
         },

@@ -7,6 +7,7 @@ own business. `tests/test_layout.py` holds everyone to that.
 
 from __future__ import annotations
 
+from .cards import warm_words as warm_card_words
 from .creating import NewGeneration, create_generations
 from .downloads import DownloadError, check_url, pinned, sniff
 from .fairness import caps as fair_caps
@@ -30,6 +31,7 @@ from .worker import cancel as cancel_generation
 from .zcheap_team import KeyCheck, check_connection, client_for_team, verify_key
 
 __all__ = [
+    "warm_card_words",
     "ALLOWED_FORMATS",
     "DownloadError",
     "ImageForm",

@@ -40,6 +40,12 @@ def url(name: str, *args) -> str:
 _words: dict[str, dict] = {}
 
 
+def warm_words() -> None:
+    """Translate the card's fixed strings in the active language now (the web master's warm-up,
+    zcheap_site/warmup.py, before it forks its workers)."""
+    _w()
+
+
 def _w() -> dict[str, str]:
     """The card's fixed strings in the active language, escaped (translated once per language)."""
     language = get_language() or ""
