@@ -13,9 +13,7 @@ threads; the wall time depends on the machine's load too.
 from __future__ import annotations
 
 import argparse
-import collections
 import os
-import re
 import sys
 import threading
 import time
@@ -28,27 +26,9 @@ os.environ["DEBUG"] = "0"  # production settings, as the worker runs: persistent
 TMP = setup_django()
 
 from django.core.management import call_command  # noqa: E402
-from django.db.backends.signals import connection_created  # noqa: E402
 
+from bench import lane_stats  # noqa: E402
 from bench.fake_upstream import FakeUpstream  # noqa: E402
-
-_count = {"statements": 0}
-_SHAPES = collections.Counter() if os.environ.get("BENCH_SQL_SHAPES") else None
-_lock = threading.Lock()
-
-
-def _counting(execute, sql, params, many, context):
-    if threading.current_thread() is not threading.main_thread():  # not this bench's own checks
-        with _lock:
-            _count["statements"] += 1
-            if _SHAPES is not None:
-                _SHAPES[re.sub(r"\d+", "N", sql)[:150]] += 1
-    return execute(sql, params, many, context)
-
-
-def _wrap(sender, connection, **kwargs):
-    if _counting not in connection.execute_wrappers:  # a reconnect keeps the wrapper object
-        connection.execute_wrappers.append(_counting)
 
 
 def main() -> None:
@@ -60,7 +40,6 @@ def main() -> None:
 
     from django.conf import settings
 
-    from accounts.models import Membership, Team, User
     from gallery.generation import lanes, tasks
     from gallery.models import Generation
 
@@ -70,28 +49,23 @@ def main() -> None:
     fake = FakeUpstream(delay=0.3).start()
     from django.db import transaction
 
-    connection_created.connect(_wrap)
+    lane_stats.count_statements()
     from django.db import connection
 
-    connection.close()  # the next statement opens a counted connection
     print(
         f"{connection.vendor}, {args.submits} submits a round, "
         f"{lanes.lane_sizes()['submit']} submit threads"
     )
     for round_no in range(args.rounds):
         call_command("flush", interactive=False, verbosity=0)
-        team = Team.objects.create(name="bench", base_url=fake.url)
-        team.set_api_key("bench-key")
-        team.save()
-        user = User.objects.create_user(f"bench{round_no}@example.com", "pw-bench-ingest-1")
-        Membership.objects.create(team=team, user=user, role="owner")
+        team, user = lane_stats.bench_team(fake, round_no)
         workers, turns = lanes._lane_workers(
             {"submit": lanes.lane_sizes()["submit"]}, 0.05, "bench"
         )
         stopping = threading.Event()
         threads = lanes._start_threads(workers, stopping)
         time.sleep(0.5)
-        _count["statements"] = 0
+        lane_stats.statements["n"] = 0
         cpu0, wall0 = time.process_time(), time.perf_counter()
         with transaction.atomic():
             for i in range(args.submits):
@@ -112,7 +86,7 @@ def main() -> None:
                 break
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         time.sleep(0.5)  # the last ones record their reply
-        statements = _count["statements"]
+        statements = lane_stats.statements["n"]
         stopping.set()
         lanes._stop_workers(workers, turns)
         for thread in threads:
@@ -123,10 +97,7 @@ def main() -> None:
             f"({done / wall:.0f}/s); per submit: {statements / max(done, 1):.1f} statements, "
             f"{1000 * cpu / max(done, 1):.1f} ms CPU (this process, all threads)"
         )
-        if _SHAPES is not None:
-            for shape, n in _SHAPES.most_common(25):
-                print(f"{n / max(done, 1):7.2f}  {shape}")
-            _SHAPES.clear()
+        lane_stats.print_shapes(done)
 
 
 if __name__ == "__main__":

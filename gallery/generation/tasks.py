@@ -36,7 +36,6 @@ from gallery.models import (
     Generation,
     State,
     WorkerLoop,
-    no_task_queued,
 )
 
 from . import fairness, worker
@@ -131,25 +130,27 @@ def _enqueue_ingests(picks: list[tuple[list[int], int]]) -> int:
         ids = [pk for pk in rows if pk in marked]
         if not ids:
             continue
-        task_ = ingest_batch
-        if priority and task_.get_backend().supports_priority:
-            task_ = task_.using(priority=priority)
-        try:
-            task_.enqueue(ids)
-        except Exception:
-            Generation.objects.filter(pk__in=ids).update(task_queued_for=None)
-            raise
+        _enqueue(ingest_batch, ids, ids, None, priority)
         enqueued += len(ids)
     return enqueued
 
 
 def _mark_queued(generation_id: int, state: str, when: datetime) -> bool:
     """Claim the right to enqueue the task for this row in STATE: True for exactly one caller."""
-    free = no_task_queued(timezone.now())
-    return (
-        Generation.objects.filter(free, pk=generation_id, state=state).update(task_queued_for=when)
-        == 1
-    )
+    return generation_id in _mark_many_queued([generation_id], state, when)
+
+
+def _enqueue(task_, ids: list[int], arg, when: datetime | None, priority: int) -> None:
+    """Enqueue TASK_(ARG) for the rows IDS, already marked queued; unmark them if that fails."""
+    if when:
+        task_ = task_.using(run_after=when)
+    if priority and task_.get_backend().supports_priority:
+        task_ = task_.using(priority=priority)
+    try:
+        task_.enqueue(arg)
+    except Exception:
+        Generation.objects.filter(pk__in=ids).update(task_queued_for=None)
+        raise
 
 
 def _enqueue_once(
@@ -157,15 +158,7 @@ def _enqueue_once(
 ) -> bool:
     if not _mark_queued(generation_id, state, when or timezone.now()):
         return False
-    if when:
-        task_ = task_.using(run_after=when)
-    if priority and task_.get_backend().supports_priority:
-        task_ = task_.using(priority=priority)
-    try:
-        task_.enqueue(generation_id)
-    except Exception:
-        Generation.objects.filter(pk=generation_id).update(task_queued_for=None)
-        raise
+    _enqueue(task_, [generation_id], generation_id, when, priority)
     return True
 
 
