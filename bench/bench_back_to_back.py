@@ -1,11 +1,15 @@
 """Back-to-back tasks in demo mode: a real `run_worker` process, one image task after another,
 each created a few seconds after the previous one finished (the way a person works).
 
-    .venv/bin/python -m bench.bench_back_to_back [--tasks 3] [--pause 3]
+    .venv/bin/python -m bench.bench_back_to_back [--tasks 3] [--pause 3] [--hung]
 
 Prints the time from creating each task to its row being done (the simulator's realistic timing
 is ~5 s per image). A poll loop that does not notice new work after an idle spell shows up here
 as tasks 2..N taking a minute or more.
+
+--hung (issue 18's first target): the tasks run once on an idle worker, then again while another
+team's submit hangs (`[sim:hang]`: the simulator holds it 40 s, cut at the 30 s read timeout);
+prints both medians and their ratio (target: within 1.1x).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,20 +30,23 @@ PY = sys.executable
 SETUP = """
 import django; django.setup()
 from accounts.models import Membership, Team, User
-team = Team.objects.create(name="Bench")
-user = User.objects.create_user("bench@example.com", "pw-bench-back-to-back")
-Membership.objects.create(team=team, user=user, role="owner")
+for name in ("Bench", "Other"):
+    team = Team.objects.create(name=name)
+    user = User.objects.create_user(f"{name}@example.com", "pw-bench-back-to-back")
+    Membership.objects.create(team=team, user=user, role="owner")
 """
 CREATE = """
-import django; django.setup()
+import django, sys; django.setup()
 from django.db import transaction
 from accounts.models import Team, User
 from gallery.models import Generation
 from gallery.generation.tasks import start_generation
+name, prompt = sys.argv[1], sys.argv[2]
 with transaction.atomic():
     g = Generation.objects.create(
-        team=Team.objects.get(), user=User.objects.get(), kind="image", action="generate",
-        model="gemini-3-pro-image-preview", prompt="a fox", params={"aspect_ratio": "1:1", "size": "1K"},
+        team=Team.objects.get(name=name), user=User.objects.get(email__iexact=f"{name}@example.com"),
+        kind="image", action="generate", model="gemini-3-pro-image-preview", prompt=prompt,
+        params={"aspect_ratio": "1:1", "size": "1K"},
     )
     start_generation(g)
 print(g.pk)
@@ -54,6 +62,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=3)
     parser.add_argument("--pause", type=float, default=3.0)
+    parser.add_argument(
+        "--hung", action="store_true", help="again while another team's submit hangs"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="zcheap-bench-b2b-"))
     env = {
@@ -84,18 +95,33 @@ def main() -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
+
+    def one_after_another(label: str) -> list[float]:
+        times = []
         for n in range(1, args.tasks + 1):
             started = time.monotonic()
-            pk = run(CREATE)
+            pk = run(CREATE, "Bench", "a fox")
             state = ""
             while state not in {"done", "failed"} and time.monotonic() - started < 180:
                 time.sleep(0.3)
                 state = run(STATE, pk)
-            print(
-                f"task {n}: {state or 'timeout'} {time.monotonic() - started:5.1f} s after create"
-            )
+            times.append(time.monotonic() - started)
+            print(f"{label}task {n}: {state or 'timeout'} {times[-1]:5.1f} s after create")
             time.sleep(args.pause)
+        return times
+
+    try:
+        idle = one_after_another("")
+        if args.hung:
+            hung = run(CREATE, "Other", "[sim:hang] an owl")
+            time.sleep(1.0)  # its submit is in the air
+            busy = one_after_another("while another team's submit hangs: ")
+            print(
+                f"median idle {statistics.median(idle):.1f} s, while one submit hangs "
+                f"{statistics.median(busy):.1f} s: ratio "
+                f"{statistics.median(busy) / statistics.median(idle):.2f} (target <= 1.1); the "
+                f"hung task is {run(STATE, hung)}"
+            )
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
