@@ -79,6 +79,22 @@ MOVE = "UPDATE {table} SET {sets} WHERE id = %s AND state IN ({marks})"
 CARD_VERSIONS = "SELECT id, card_version, state FROM {table} WHERE team_id = %s AND id IN ({marks})"
 
 
+def update_returning_ids(template: str, before: list, ids: list[int], after: list) -> set[int]:
+    """Run TEMPLATE, a plain-SQL `UPDATE {table} … WHERE id IN ({marks}) … RETURNING id` on
+    Generation, with parameters BEFORE, the IDS, then AFTER (dates converted for the database);
+    the ids it updated. The worker's claims and queue marks: one conditional UPDATE, so two
+    callers racing for a row cannot both get it, and it says which rows this one got."""
+    adapt = connection.ops.adapt_datetimefield_value
+
+    def param(value):
+        return adapt(value) if isinstance(value, datetime) else value
+
+    sql = template.format(table=Generation._meta.db_table, marks=", ".join(["%s"] * len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*map(param, before), *ids, *map(param, after)])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def card_versions(team_id: int, ids: list[int]) -> list[tuple[int, int, str]]:
     """(pk, card_version, state) of the team's tasks among IDS: what a card poll compares.
 

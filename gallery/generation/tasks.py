@@ -36,6 +36,7 @@ from gallery.models import (
     Generation,
     State,
     WorkerLoop,
+    update_returning_ids,
 )
 
 from . import fairness, worker
@@ -59,22 +60,25 @@ _dispatching = {"submit": threading.Lock(), "ingest": threading.Lock()}
 
 def dispatch_submits() -> int:
     """Enqueue submits for the rows fairness picks now; returns how many were enqueued."""
-    return _dispatch("submit", fairness.submits_to_send, enqueue_submit)
+    return _dispatch(
+        "submit",
+        lambda: sum(enqueue_submit(pk, priority=p) for pk, p in fairness.submits_to_send()),
+    )
 
 
 def dispatch_ingests() -> int:
     """Enqueue ingests (downloads) for the finished rows fairness picks now, up to
     worker.INGEST_BATCH rows a task, in the picks' order; returns how many rows were enqueued."""
     return _dispatch(
-        "ingest", lambda: fairness.ingests_to_send(batch=worker.INGEST_BATCH), _enqueue_ingests
+        "ingest", lambda: _enqueue_ingests(fairness.ingests_to_send(batch=worker.INGEST_BATCH))
     )
 
 
 _dispatch_again = {"submit": threading.Event(), "ingest": threading.Event()}
 
 
-def _dispatch(kind: str, picks, enqueue) -> int:
-    """Run one dispatch of KIND; a thread that finds one running asks it to look once more when
+def _dispatch(kind: str, enqueue_picks) -> int:
+    """Run ENQUEUE_PICKS (one dispatch of KIND: how many rows it enqueued); a thread that finds one running asks it to look once more when
     it is done (what finished meanwhile may have freed room it did not see), instead of
     skipping: skipped dispatches left the submit queue short, threads idle, for up to a second."""
     lock, again = _dispatching[kind], _dispatch_again[kind]
@@ -87,10 +91,7 @@ def _dispatch(kind: str, picks, enqueue) -> int:
                 return total
         try:
             again.clear()
-            if kind == "ingest":
-                total += enqueue(picks())
-            else:
-                total += sum(enqueue(pk, priority=p) for pk, p in picks())
+            total += enqueue_picks()
         finally:
             lock.release()
         if not again.is_set():
@@ -105,20 +106,8 @@ MARK_QUEUED = (
 
 def _mark_many_queued(ids: list[int], state: str, when: datetime) -> set[int]:
     """`_mark_queued` for several rows in one UPDATE: the ids this caller may enqueue."""
-    from django.db import connection
-
-    ops = connection.ops
-    sql = MARK_QUEUED.format(table=Generation._meta.db_table, marks=", ".join(["%s"] * len(ids)))
     lost_before = timezone.now() - QUEUED_TASK_LOST_AFTER
-    params = [
-        ops.adapt_datetimefield_value(when),
-        *ids,
-        state,
-        ops.adapt_datetimefield_value(lost_before),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    return update_returning_ids(MARK_QUEUED, [when], ids, [state, lost_before])
 
 
 def _enqueue_ingests(picks: list[tuple[list[int], int]]) -> int:

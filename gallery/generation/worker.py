@@ -34,6 +34,7 @@ from gallery.models import (
     MediaKind,
     State,
     no_task_queued,
+    update_returning_ids,
 )
 from zcheap import errors as e
 
@@ -606,21 +607,7 @@ def claim_for_ingest(ids: list[int], now: datetime) -> set[int]:
     One conditional UPDATE (plain SQL, for its RETURNING): two workers given the same row cannot
     both get it. The claim also says the queued task has started (task_queued_for), so a new one
     may be queued later."""
-    from django.db import connection
-
-    ops = connection.ops
-    sql = CLAIM_FOR_INGEST.format(
-        table=Generation._meta.db_table, marks=", ".join(["%s"] * len(ids))
-    )
-    params = [
-        ops.adapt_datetimefield_value(now + _lease()),
-        *ids,
-        State.DOWNLOADING,
-        ops.adapt_datetimefield_value(now),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    return update_returning_ids(CLAIM_FOR_INGEST, [now + _lease()], ids, [State.DOWNLOADING, now])
 
 
 def ingest_one(generation_id: int) -> bool:
